@@ -1,0 +1,50 @@
+# The commands the README names. Each starts with the idempotent set-up.
+.PHONY: setup run test test-postgis test-browser lint format bench lock check clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@echo "SkyLedger on http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite again on PostgreSQL + PostGIS (installs PostGIS and makes a fresh database).
+test-postgis: setup
+	DATABASE_URL=$$(scripts/postgis-db.sh) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Browser tests: Playwright driving Debian's Chromium (never a downloaded browser).
+test-browser: setup
+	@scripts/setup-browser.sh
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup
+	$(PY) -m bench
+
+check: setup
+	$(PY) manage.py check
+
+# Refresh constraints.txt after changing the pins in pyproject.toml.
+lock:
+	rm -rf /tmp/skyledger-lock && /usr/bin/python3 -m venv /tmp/skyledger-lock
+	/tmp/skyledger-lock/bin/pip install -q -e ".[dev]"
+	{ echo "# Exact versions of every installed package (direct and transitive), used as pip -c."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  /tmp/skyledger-lock/bin/pip freeze --exclude-editable; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

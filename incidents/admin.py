@@ -1,0 +1,228 @@
+from django.contrib import admin
+from django.db import transaction
+from leaflet.admin import LeafletGeoAdmin
+
+from . import services
+from .models import (
+    Evidence,
+    Incident,
+    IncidentAction,
+    RegulatorGrant,
+    Site,
+    SiteMembership,
+    TimelineEntry,
+    TimelineKind,
+)
+
+
+class ScopedAdminMixin:
+    """Admin lists go through the same `visible_to` scoping as every other view."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+class MembershipInline(admin.TabularInline):
+    model = SiteMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Site)
+class SiteAdmin(ScopedAdminMixin, LeafletGeoAdmin):
+    list_display = ["code", "name", "kind", "timezone", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "name", "address"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "active", "timezone"]}),
+        ("Perimeter and alert rings", {"fields": ["perimeter", "zone_radii_m"]}),
+        ("Contact", {"fields": ["address", "contact_name", "contact_phone", "contact_email"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"perimeter", "zone_radii_m"} & set(form.changed_data):
+            updated = services.recompute_site(obj)
+            self.message_user(request, f"Zones and severities recomputed for {updated} incidents.")
+
+
+@admin.register(SiteMembership)
+class SiteMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "site", "role", "created_at"]
+    list_filter = ["role", "site"]
+    search_fields = ["user__username", "user__email", "site__code", "site__name"]
+    autocomplete_fields = ["user", "site"]
+
+
+@admin.register(RegulatorGrant)
+class RegulatorGrantAdmin(admin.ModelAdmin):
+    list_display = ["user", "authority", "created_at"]
+    search_fields = ["user__username", "authority", "sites__code"]
+    filter_horizontal = ["sites"]
+    autocomplete_fields = ["user"]
+
+
+class ActionInline(admin.TabularInline):
+    model = IncidentAction
+    extra = 0
+    fields = ["kind", "taken_at", "note", "recorded_by"]
+    readonly_fields = ["recorded_by"]
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ["file", "description", "media_type", "size_bytes", "sha256", "uploaded_by"]
+    readonly_fields = ["media_type", "size_bytes", "sha256", "uploaded_by"]
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        # Evidence is never edited or removed once stored: its SHA-256 must keep matching.
+        return False
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEntry
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "author", "from_status", "to_status", "text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
+    list_display = [
+        "reference",
+        "site",
+        "status",
+        "severity",
+        "first_seen",
+        "drone_count",
+        "zone",
+        "distance_m",
+        "source",
+    ]
+    list_filter = ["status", "severity", "zone", "source", "category", "site"]
+    search_fields = [
+        "reference",
+        "narrative",
+        "make_model",
+        "rid_uas_id",
+        "rid_operator_id",
+        "authority_reference",
+    ]
+    date_hierarchy = "first_seen"
+    list_select_related = ["site"]
+    autocomplete_fields = ["site", "reported_by"]
+    readonly_fields = [
+        "reference",
+        "zone",
+        "zone_ring_m",
+        "distance_m",
+        "computed_severity",
+        "severity",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ActionInline, EvidenceInline, TimelineInline]
+    fieldsets = [
+        (None, {"fields": ["reference", "site", "status", "source", "external_id"]}),
+        ("When", {"fields": ["first_seen", "last_seen", "reported_at", "reported_by"]}),
+        ("Where", {"fields": ["location", "observer_location", "altitude_m", "altitude_method"]}),
+        (
+            "Drone",
+            {
+                "fields": [
+                    "drone_count",
+                    "category",
+                    "make_model",
+                    "colour",
+                    "lights",
+                    "heading_deg",
+                    "speed_kmh",
+                    "behaviours",
+                    "payload_seen",
+                    "payload_description",
+                    "detection_methods",
+                ]
+            },
+        ),
+        (
+            "Remote ID",
+            {
+                "fields": [
+                    "rid_uas_id",
+                    "rid_uas_id_type",
+                    "rid_operator_id",
+                    "rid_operator_location",
+                    "rid_takeoff_location",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        ("Operator", {"fields": ["operator_seen", "operator_description"]}),
+        ("Report", {"fields": ["authority_reference", "narrative"]}),
+        (
+            "Assessment",
+            {
+                "fields": [
+                    "zone",
+                    "zone_ring_m",
+                    "distance_m",
+                    "computed_severity",
+                    "severity_override",
+                    "severity_override_reason",
+                    "severity",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            if not change and obj.reported_by is None:
+                obj.reported_by = request.user
+            super().save_model(request, obj, form, change)
+            if not change:
+                TimelineEntry.objects.create(
+                    incident=obj,
+                    kind=TimelineKind.CREATED,
+                    author=request.user,
+                    to_status=obj.status,
+                    text="Recorded in the admin.",
+                )
+            elif "status" in form.changed_data:
+                TimelineEntry.objects.create(
+                    incident=obj,
+                    kind=TimelineKind.STATUS,
+                    author=request.user,
+                    from_status=form.initial.get("status", ""),
+                    to_status=obj.status,
+                    text="Changed in the admin.",
+                )
+            if change and {"severity_override", "severity_override_reason"} & set(
+                form.changed_data
+            ):
+                TimelineEntry.objects.create(
+                    incident=obj,
+                    kind=TimelineKind.SEVERITY,
+                    author=request.user,
+                    text=f"Severity set to {obj.get_severity_display()} in the admin. "
+                    f"{obj.severity_override_reason}".strip(),
+                )
+
+    def save_formset(self, request, form, formset, change):
+        for item in formset.save(commit=False):
+            if isinstance(item, IncidentAction) and item.recorded_by is None:
+                item.recorded_by = request.user
+            if isinstance(item, Evidence) and item.uploaded_by is None:
+                item.uploaded_by = request.user
+            item.save()
+        for item in formset.deleted_objects:
+            item.delete()
+        formset.save_m2m()

@@ -1,0 +1,210 @@
+"""Pure geometry helpers: geodesic distances on the WGS84 ellipsoid, zones, perimeters.
+
+No request, no ORM: everything here takes and returns shapely geometries or plain numbers,
+with coordinates as (longitude, latitude) in degrees (EPSG:4326).
+
+Metres are never degrees: every distance is measured along the ellipsoid with pyproj.Geod
+(Karney's algorithm), so results hold at the equator, at 78 N and across the antimeridian.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.affinity import translate
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+WGS84 = Geod(ellps="WGS84")
+
+# Golden-section steps per segment. Each shrinks the search interval by 0.618, so 50 steps
+# bring a 1,000 km edge down to about a millimetre.
+_GOLDEN_STEPS = 50
+_INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+class Zone:
+    """Where a point lies relative to a site: the values stored on Incident.zone."""
+
+    INSIDE = "inside"
+    RING = "ring"
+    OUTSIDE = "outside"
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    zone: str
+    ring_m: int | None  # outer radius of the alert ring the point falls in, if any
+    ring_index: int | None  # 0 for the innermost ring
+    distance_m: float
+
+
+def geodesic_distance_m(lon1, lat1, lon2, lat2):
+    """Distance in metres between two points on the WGS84 ellipsoid."""
+    return float(WGS84.inv(lon1, lat1, lon2, lat2)[2])
+
+
+def _perimeter_edges(perimeter):
+    """All ring segments of a (multi)polygon as four arrays: lon1, lat1, lon2, lat2."""
+    starts, ends = [], []
+    polygons = perimeter.geoms if isinstance(perimeter, MultiPolygon) else [perimeter]
+    for polygon in polygons:
+        for ring in [polygon.exterior, *polygon.interiors]:
+            coords = np.asarray(ring.coords)[:, :2]
+            starts.append(coords[:-1])
+            ends.append(coords[1:])
+    start = np.concatenate(starts)
+    end = np.concatenate(ends)
+    return start[:, 0], start[:, 1], end[:, 0], end[:, 1]
+
+
+def distance_to_segments_m(lon, lat, lon1, lat1, lon2, lat2):
+    """Shortest geodesic distance in metres from one point to each geodesic segment.
+
+    The segments are given as arrays of their end points. Along a geodesic the distance to
+    a fixed point has one minimum over a segment's length (edges of a site perimeter are far
+    shorter than the half-circumference where that stops holding), so a golden-section
+    search over the position along each segment finds it; all segments are searched at once.
+    """
+    lon1, lat1, lon2, lat2 = (np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2))
+    azimuth, _, length = WGS84.inv(lon1, lat1, lon2, lat2)
+    azimuth = np.asarray(azimuth, dtype=float)
+    length = np.asarray(length, dtype=float)
+    px = np.full_like(lon1, lon)
+    py = np.full_like(lat1, lat)
+
+    def distance_at(fraction):
+        x, y, _ = WGS84.fwd(lon1, lat1, azimuth, fraction * length)
+        return np.asarray(WGS84.inv(px, py, x, y)[2], dtype=float)
+
+    low = np.zeros_like(length)
+    high = np.ones_like(length)
+    for _ in range(_GOLDEN_STEPS):
+        a = high - _INV_PHI * (high - low)
+        b = low + _INV_PHI * (high - low)
+        left = distance_at(a) < distance_at(b)
+        high = np.where(left, b, high)
+        low = np.where(left, low, a)
+    inner = distance_at((low + high) / 2)
+    ends = np.minimum(
+        np.asarray(WGS84.inv(px, py, lon1, lat1)[2]), np.asarray(WGS84.inv(px, py, lon2, lat2)[2])
+    )
+    return np.minimum(inner, ends)
+
+
+def distance_to_perimeter_m(lon, lat, perimeter):
+    """Metres from the point (lon, lat) to the nearest edge of the perimeter; 0 inside it.
+
+    `perimeter` is a shapely Polygon or MultiPolygon in EPSG:4326 whose longitudes lie in
+    [-180, 180] (see `normalise_perimeter`); a site across the antimeridian is one part
+    either side of it, and the distance to their union is the least distance to any part.
+    """
+    if perimeter.covers(Point(lon, lat)):
+        return 0.0
+    return float(distance_to_segments_m(lon, lat, *_perimeter_edges(perimeter)).min())
+
+
+def classify_zone(distance_m, radii_m):
+    """Place a distance from the perimeter in the site's zones.
+
+    `radii_m` are the alert-ring distances outward from the perimeter, increasing. A point on
+    a ring's outer edge counts as inside that ring.
+    """
+    if distance_m <= 0:
+        return ZoneResult(Zone.INSIDE, None, None, 0.0)
+    for index, radius in enumerate(radii_m):
+        if distance_m <= radius:
+            return ZoneResult(Zone.RING, int(radius), index, float(distance_m))
+    return ZoneResult(Zone.OUTSIDE, None, None, float(distance_m))
+
+
+def locate(lon, lat, perimeter, radii_m):
+    """Distance and zone of a point relative to a site's perimeter and alert rings."""
+    return classify_zone(distance_to_perimeter_m(lon, lat, perimeter), radii_m)
+
+
+def crosses_antimeridian(geometry):
+    """True when the geometry's longitudes run past ±180 (drawn across the date line)."""
+    min_x, _, max_x, _ = geometry.bounds
+    return min_x < -180 or max_x > 180
+
+
+def _unwrap_ring(coords):
+    """Shift longitudes by whole turns so that no edge jumps more than 180 degrees."""
+    unwrapped = [tuple(coords[0][:2])]
+    for x, y, *_ in coords[1:]:
+        previous = unwrapped[-1][0]
+        x += 360 * round((previous - x) / 360)
+        unwrapped.append((x, y))
+    return unwrapped
+
+
+def unwrap(geometry):
+    """The polygon(s) with continuous longitudes.
+
+    A site across the antimeridian may arrive with its longitudes wrapped into [-180, 180]
+    (an edge then jumps from 179.99 to -179.99, which read naively would wrap the globe);
+    unwrapped, it runs past 180 instead, as a map widget draws it.
+    """
+    polygons = geometry.geoms if isinstance(geometry, MultiPolygon) else [geometry]
+    fixed = [
+        Polygon(_unwrap_ring(p.exterior.coords), [_unwrap_ring(i.coords) for i in p.interiors])
+        for p in polygons
+    ]
+    return MultiPolygon(fixed) if isinstance(geometry, MultiPolygon) else fixed[0]
+
+
+def normalise_perimeter(geometry):
+    """Return the perimeter as a MultiPolygon with every longitude in [-180, 180].
+
+    A perimeter drawn across the antimeridian arrives with longitudes past 180 (or below
+    -180), as map widgets produce when a user draws over the date line, or wrapped (see
+    `unwrap`). It is cut there into one part each side, as RFC 7946 asks. Nothing else is
+    changed: an invalid shape is not repaired here but refused by `perimeter_problem`.
+    """
+    geometry = unwrap(geometry)
+    if isinstance(geometry, Polygon):
+        geometry = MultiPolygon([geometry])
+    if not crosses_antimeridian(geometry):
+        return geometry
+    parts = []
+    for shift in (-360, 0, 360):
+        piece = translate(geometry, xoff=shift).intersection(box(-180, -90, 180, 90))
+        parts.extend(p for p in getattr(piece, "geoms", [piece]) if isinstance(p, Polygon))
+    return MultiPolygon([p for p in parts if not p.is_empty])
+
+
+def perimeter_problem(geometry):
+    """A sentence saying what is wrong with a perimeter, or None when it is usable."""
+    if geometry.is_empty:
+        return "The perimeter is empty: draw the site's boundary on the map."
+    if not isinstance(geometry, Polygon | MultiPolygon):
+        return f"The perimeter must be a polygon, not a {geometry.geom_type}."
+    if isinstance(geometry, Polygon) or len(geometry.geoms) == 1:
+        geometry = unwrap(geometry)
+    if not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        return (
+            f"The perimeter is not a valid polygon ({reason}). Redraw it so that no edges "
+            "cross or touch and each part is a closed ring; it was not changed automatically."
+        )
+    min_x, min_y, max_x, max_y = geometry.bounds
+    if min_y < -90 or max_y > 90:
+        return "The perimeter has a latitude outside -90 to 90: check the coordinates."
+    if crosses_antimeridian(geometry) and (min_x < -360 or max_x > 360 or max_x - min_x >= 180):
+        return "The perimeter has a longitude outside -180 to 180: check the coordinates."
+    return None
+
+
+def point_problem(lon, lat):
+    """A sentence saying what is wrong with a longitude/latitude pair, or None."""
+    problems = []
+    if not -90 <= lat <= 90:
+        problems.append(f"latitude must be between -90 and 90 (got {lat:g})")
+    if not -180 <= lon <= 180:
+        problems.append(f"longitude must be between -180 and 180 (got {lon:g})")
+    if not problems:
+        return None
+    text = "; ".join(problems)
+    hint = " Are latitude and longitude swapped?" if -90 <= lon <= 90 and abs(lat) <= 180 else ""
+    return text[0].upper() + text[1:] + "." + hint

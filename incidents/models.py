@@ -1,0 +1,782 @@
+"""SkyLedger data model: sites, incidents, their evidence and history, and who may see what.
+
+Data rules live in `clean()` and raise field-keyed ValidationErrors, so the admin, forms,
+the API and importers all give the same messages. Derived values (zone, distance, severity,
+reference) are computed in `save()` so they can never disagree with the data.
+"""
+
+import functools
+import hashlib
+import mimetypes
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from shapely import wkb
+
+from . import geo
+from .fields import ChoiceListField
+
+# A sighting may be logged a little ahead of the server clock (phones drift), never more.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# A location this far from its site is almost certainly a typo or the wrong site.
+MAX_DISTANCE_FROM_SITE_M = 100_000
+DEFAULT_ZONE_RADII_M = (500, 1000, 5000)
+MAX_ZONE_RINGS = 6
+MAX_ZONE_RADIUS_M = 100_000
+
+MAKE_MODEL_SUGGESTIONS = [
+    "DJI Mavic 2",
+    "DJI Mavic 3",
+    "DJI Mavic Air 2",
+    "DJI Air 3",
+    "DJI Mini 3",
+    "DJI Mini 4 Pro",
+    "DJI Phantom 4",
+    "DJI Matrice 300",
+    "DJI Inspire 2",
+    "Autel EVO II",
+    "Parrot Anafi",
+    "Skydio 2",
+    "Home-built FPV",
+    "Unknown",
+]
+
+
+def shape_of(geometry):
+    """A GEOS geometry as a shapely one, for the pure helpers in geo.py."""
+    return wkb.loads(bytes(geometry.wkb))
+
+
+def geos_of(shape, srid=4326):
+    return GEOSGeometry(memoryview(shape.wkb), srid=srid)
+
+
+@functools.cache
+def known_timezones():
+    return frozenset(zoneinfo.available_timezones())  # reads the tz database from disk
+
+
+def default_zone_radii():
+    return list(DEFAULT_ZONE_RADII_M)
+
+
+# --- Sites and who may see them -------------------------------------------------------
+
+
+class SiteKind(models.TextChoices):
+    AIRPORT = "airport", "Airport"
+    POWER_PLANT = "power_plant", "Power plant"
+    PRISON = "prison", "Prison"
+    PORT = "port", "Port"
+    STADIUM = "stadium", "Stadium"
+    GOVERNMENT = "government", "Government building"
+    OTHER = "other", "Other"
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", "Staff"
+    SUPERVISOR = "supervisor", "Supervisor"
+
+
+def _member_site_ids(user, role=None):
+    memberships = SiteMembership.objects.filter(user=user)
+    if role:
+        memberships = memberships.filter(role=role)
+    return memberships.values("site_id")
+
+
+def _granted_site_ids(user):
+    return RegulatorGrant.sites.through.objects.filter(regulatorgrant__user=user).values("site_id")
+
+
+def _sees_everything(user):
+    return user.is_active and user.is_superuser
+
+
+def _sees_nothing(user):
+    return user is None or not user.is_authenticated or not user.is_active
+
+
+class SiteQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Sites the user may see: members see theirs, regulators their grants, admins all."""
+        if _sees_nothing(user):
+            return self.none()
+        if _sees_everything(user):
+            return self.all()
+        return self.filter(Q(pk__in=_member_site_ids(user)) | Q(pk__in=_granted_site_ids(user)))
+
+
+class Site(models.Model):
+    code = models.CharField(
+        max_length=8,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9]{2,8}$",
+                "Use 2 to 8 capital letters or digits, for example CGK.",
+                code="invalid_code",
+            )
+        ],
+        help_text="Short code used in incident references, e.g. CGK.",
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=SiteKind.choices, default=SiteKind.OTHER)
+    perimeter = models.MultiPolygonField(srid=4326)
+    zone_radii_m = models.JSONField(
+        "alert ring distances (m)",
+        default=default_zone_radii,
+        help_text="Distances in metres outward from the perimeter, smallest first, "
+        "e.g. [500, 1000, 5000].",
+    )
+    timezone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA time zone name, e.g. Asia/Jakarta."
+    )
+    address = models.TextField(blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_phone = models.CharField(max_length=50, blank=True)
+    contact_email = models.EmailField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def perimeter_shape(self):
+        return shape_of(self.perimeter)
+
+    def locate(self, point):
+        """Zone and distance of a GEOS point relative to this site."""
+        return geo.locate(point.x, point.y, self.perimeter_shape(), self.zone_radii_m)
+
+    def clean(self):
+        errors = {}
+        if self.perimeter is not None:
+            if self.perimeter.srid and self.perimeter.srid != 4326:
+                self.perimeter = self.perimeter.transform(4326, clone=True)
+            shape = shape_of(self.perimeter)
+            problem = geo.perimeter_problem(shape)
+            if problem:
+                errors["perimeter"] = problem
+            else:
+                self.perimeter = geos_of(geo.normalise_perimeter(shape))
+        radii_problem = zone_radii_problem(self.zone_radii_m)
+        if radii_problem:
+            errors["zone_radii_m"] = radii_problem
+        if self.timezone not in known_timezones():
+            errors["timezone"] = (
+                f"“{self.timezone}” is not a known IANA time zone. Use a name such as "
+                "Asia/Jakarta, Europe/London or Pacific/Fiji."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self.perimeter is not None and self.perimeter.geom_type == "Polygon":
+            self.perimeter = geos_of(geo.normalise_perimeter(shape_of(self.perimeter)))
+        super().save(*args, **kwargs)
+
+
+def zone_radii_problem(radii):
+    """A sentence saying what is wrong with a list of alert-ring distances, or None."""
+    example = "for example [500, 1000, 5000]"
+    if not isinstance(radii, list | tuple) or not radii:
+        return f"Give the alert ring distances in metres as a list, {example}."
+    if len(radii) > MAX_ZONE_RINGS:
+        return f"Give at most {MAX_ZONE_RINGS} alert rings."
+    if not all(isinstance(r, int | float) and not isinstance(r, bool) for r in radii):
+        return f"Alert ring distances must be numbers of metres, {example}."
+    if any(r <= 0 or r > MAX_ZONE_RADIUS_M for r in radii):
+        return f"Each alert ring distance must be between 1 and {MAX_ZONE_RADIUS_M} metres."
+    if any(b <= a for a, b in zip(radii, radii[1:], strict=False)):
+        return f"Alert ring distances must increase outward, {example}."
+    return None
+
+
+class SiteMembership(models.Model):
+    """A user working at a site, as staff or as a supervisor."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "site"], name="one_membership_per_site")
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} at {self.site.code}"
+
+
+class RegulatorGrant(models.Model):
+    """A regulator's read access to the submitted incidents of a set of sites."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regulator_grants"
+    )
+    authority = models.CharField(max_length=200, help_text="e.g. Directorate General of Civil Aviation")
+    sites = models.ManyToManyField(Site, related_name="regulator_grants")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} ({self.authority})"
+
+
+# --- Incidents ------------------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    REPORTED = "reported", "Reported to authority"
+    CLOSED = "closed", "Closed"
+
+
+# Sensible next steps only. Returning to draft lets staff fix a report a supervisor sent
+# back; reopening a closed incident goes through review again.
+TRANSITIONS = {
+    Status.DRAFT: {Status.SUBMITTED},
+    Status.SUBMITTED: {Status.UNDER_REVIEW, Status.DRAFT},
+    Status.UNDER_REVIEW: {Status.REPORTED, Status.CLOSED, Status.DRAFT},
+    Status.REPORTED: {Status.CLOSED},
+    Status.CLOSED: {Status.UNDER_REVIEW},
+}
+# Staff may move their site's incidents along these; every other move is a supervisor's.
+STAFF_TRANSITIONS = {(Status.DRAFT, Status.SUBMITTED)}
+
+
+class Source(models.TextChoices):
+    STAFF = "staff", "Staff report"
+    SENSOR = "sensor", "Sensor"
+    IMPORT = "import", "Import"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+SWARM_SIZE = 3
+
+
+class Category(models.TextChoices):
+    MULTIROTOR = "multirotor", "Multirotor"
+    FIXED_WING = "fixed_wing", "Fixed wing"
+    VTOL = "vtol", "VTOL"
+    HELICOPTER = "helicopter", "Helicopter"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class AltitudeMethod(models.TextChoices):
+    VISUAL = "visual", "Visual estimate"
+    REFERENCE = "reference", "Compared with a known height"
+    RANGEFINDER = "rangefinder", "Rangefinder"
+    RADAR = "radar", "Radar"
+    REMOTE_ID = "remote_id", "Remote ID"
+    OTHER = "other", "Other"
+
+
+class Behaviour(models.TextChoices):
+    HOVERING = "hovering", "Hovering"
+    TRANSITING = "transiting", "Transiting"
+    LOITERING = "loitering", "Loitering"
+    CIRCLING = "circling", "Circling"
+    FILMING = "filming", "Filming"
+    PAYLOAD_DROP = "payload_drop", "Payload drop"
+    ERRATIC = "erratic", "Erratic"
+
+
+class DetectionMethod(models.TextChoices):
+    VISUAL = "visual", "Visual"
+    ACOUSTIC = "acoustic", "Acoustic"
+    RADAR = "radar", "Radar"
+    RF = "rf", "RF detector"
+    REMOTE_ID = "remote_id", "Remote ID"
+    CAMERA = "camera", "Camera"
+    OTHER = "other", "Other"
+
+
+class UasIdType(models.TextChoices):
+    """ASTM F3411 UAS ID types."""
+
+    SERIAL = "serial", "Serial number (ANSI/CTA-2063-A)"
+    CAA_REGISTRATION = "caa_registration", "CAA registration"
+    UTM_UUID = "utm_uuid", "UTM assigned UUID"
+    SESSION_ID = "session_id", "Specific session ID"
+
+
+class ActionKind(models.TextChoices):
+    """Non-kinetic responses only: SkyLedger records, it never acts against a drone."""
+
+    NOTIFIED_POLICE = "notified_police", "Notified police"
+    NOTIFIED_ATC = "notified_atc", "Notified air traffic control"
+    NOTIFIED_AVIATION_AUTHORITY = "notified_authority", "Notified aviation authority"
+    SHELTERED_STAFF = "sheltered_staff", "Sheltered staff"
+    PAUSED_OPERATIONS = "paused_operations", "Paused operations"
+    RECORDED_EVIDENCE = "recorded_evidence", "Recorded evidence"
+    OTHER = "other", "Other"
+
+
+def default_detection_methods():
+    return [DetectionMethod.VISUAL.value]
+
+
+def compute_severity(zone, ring_index, drone_count, payload_seen, behaviours):
+    """The severity rule, documented in the README.
+
+    Start from where the drone was: inside the perimeter is high, the innermost alert ring
+    medium, anywhere further out low. Then raise one level for a swarm (3 or more drones)
+    and one level for a payload (seen, or a payload drop), up to critical.
+    """
+    if zone == geo.Zone.INSIDE:
+        level = 2
+    elif zone == geo.Zone.RING and ring_index == 0:
+        level = 1
+    else:
+        level = 0
+    if drone_count and drone_count >= SWARM_SIZE:
+        level += 1
+    if payload_seen or Behaviour.PAYLOAD_DROP in (behaviours or []):
+        level += 1
+    return SEVERITY_ORDER[min(level, len(SEVERITY_ORDER) - 1)]
+
+
+class IncidentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Incidents the user may see; every page, API endpoint and export scopes through this.
+
+        Site members (staff and supervisors) see all their sites' incidents, drafts included.
+        Regulators see the incidents of the sites granted to them once submitted, never drafts.
+        Admins see everything; anonymous and inactive users see nothing.
+        """
+        if _sees_nothing(user):
+            return self.none()
+        if _sees_everything(user):
+            return self.all()
+        return self.filter(
+            Q(site_id__in=_member_site_ids(user))
+            | (Q(site_id__in=_granted_site_ids(user)) & ~Q(status=Status.DRAFT))
+        )
+
+
+class ReferenceCounter(models.Model):
+    """The last incident number issued per site and year."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "year"], name="one_counter_per_site_year")
+        ]
+
+
+def next_reference(site, year):
+    """Issue the next reference for a site and year, e.g. CGK-2026-00042.
+
+    Must run inside the transaction that saves the incident: the counter row stays locked
+    until that commits, so concurrent reports queue for it and numbers never repeat, and a
+    failed save rolls the number back, leaving no gap.
+    """
+    counters = ReferenceCounter.objects.filter(site=site, year=year)
+    if not counters.update(last_number=F("last_number") + 1):
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(site=site, year=year, last_number=1)
+        except IntegrityError:  # another transaction created it first: take the next number
+            if not counters.update(last_number=F("last_number") + 1):
+                raise
+    number = counters.values_list("last_number", flat=True).get()
+    return f"{site.code}-{year}-{number:05d}"
+
+
+class Incident(models.Model):
+    reference = models.CharField(max_length=32, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Identifier in the system this came from (sensor track, import row).",
+    )
+
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField(default=timezone.now)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_incidents",
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
+
+    location = models.PointField(srid=4326, help_text="Best estimate of the drone's position.")
+    observer_location = models.PointField(srid=4326, null=True, blank=True)
+    altitude_m = models.FloatField(
+        "altitude (m above ground)",
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(-500, "Altitude must be at least -500 m (below ground level)."),
+            MaxValueValidator(20000, "Altitude must be at most 20,000 m above ground."),
+        ],
+    )
+    altitude_method = models.CharField(
+        "altitude estimated by", max_length=20, choices=AltitudeMethod.choices, blank=True
+    )
+
+    drone_count = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1, "Drone count must be at least 1.")],
+        help_text="Swarms are real: count every drone seen together.",
+    )
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.UNKNOWN)
+    make_model = models.CharField("make and model", max_length=100, blank=True)
+    colour = models.CharField(max_length=50, blank=True)
+    lights = models.CharField(max_length=100, blank=True, help_text="e.g. flashing red and green")
+    heading_deg = models.PositiveSmallIntegerField(
+        "heading (degrees)",
+        null=True,
+        blank=True,
+        validators=[
+            MaxValueValidator(
+                359, "Heading must be between 0 and 359 degrees (0 is north, 90 is east)."
+            )
+        ],
+    )
+    speed_kmh = models.PositiveIntegerField(
+        "estimated speed (km/h)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(500, "Estimated speed must be at most 500 km/h.")],
+    )
+    behaviours = ChoiceListField(item_choices=Behaviour.choices, blank=True)
+    payload_seen = models.BooleanField(default=False)
+    payload_description = models.TextField(blank=True)
+    detection_methods = ChoiceListField(
+        item_choices=DetectionMethod.choices, default=default_detection_methods
+    )
+
+    rid_uas_id = models.CharField("Remote ID: UAS ID", max_length=40, blank=True)
+    rid_uas_id_type = models.CharField(
+        "Remote ID: UAS ID type", max_length=20, choices=UasIdType.choices, blank=True
+    )
+    rid_operator_id = models.CharField("Remote ID: operator ID", max_length=40, blank=True)
+    rid_operator_location = models.PointField(
+        "Remote ID: operator location", srid=4326, null=True, blank=True
+    )
+    rid_takeoff_location = models.PointField(
+        "Remote ID: take-off location", srid=4326, null=True, blank=True
+    )
+
+    operator_seen = models.BooleanField(default=False)
+    operator_description = models.TextField(blank=True)
+    authority_reference = models.CharField(
+        max_length=100, blank=True, help_text="Reference given by police or the aviation authority."
+    )
+    narrative = models.TextField(blank=True)
+
+    # Derived on every save from the location and the site.
+    zone = models.CharField(
+        max_length=10,
+        choices=[(geo.Zone.INSIDE, "Inside perimeter"), (geo.Zone.RING, "Alert ring"),
+                 (geo.Zone.OUTSIDE, "Outside all rings")],
+        editable=False,
+    )
+    zone_ring_m = models.PositiveIntegerField(null=True, editable=False)
+    distance_m = models.FloatField("distance to perimeter (m)", editable=False)
+    computed_severity = models.CharField(max_length=10, choices=Severity.choices, editable=False)
+    severity = models.CharField(max_length=10, choices=Severity.choices, editable=False)
+    severity_override = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    severity_override_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-first_seen"]
+        indexes = [
+            models.Index(fields=["site", "-first_seen"], name="incident_site_seen"),
+            models.Index(fields=["status"], name="incident_status"),
+            models.Index(fields=["severity"], name="incident_severity"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(drone_count__gte=1), name="drone_count_positive"),
+            models.CheckConstraint(
+                condition=Q(heading_deg__isnull=True) | Q(heading_deg__lte=359),
+                name="heading_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="unique_external_id_per_site_source",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference or "New incident"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def stored_status(self):
+        """The status as last read from the database (None for a new incident)."""
+        return getattr(self, "_stored_status", None)
+
+    DERIVED_FIELDS = (
+        "reference", "zone", "zone_ring_m", "distance_m", "computed_severity", "severity",
+    )
+
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        # Derived fields are filled in by save(); there is nothing for a person to fix in them.
+        exclude = {*(exclude or ()), *self.DERIVED_FIELDS}
+        super().full_clean(exclude, validate_unique, validate_constraints)
+
+    def validate_constraints(self, exclude=None):
+        # Each check constraint backs a field validator that already gave a clearer message;
+        # evaluating them again would cost a query each on every save.
+        exclude = set(exclude or ())
+        checks = [c for c in self._meta.constraints if isinstance(c, models.CheckConstraint)]
+        for constraint in checks:
+            exclude |= {ref for ref in constraint.condition.referenced_base_fields}
+        super().validate_constraints(exclude)
+
+    def allowed_next_statuses(self):
+        return sorted(TRANSITIONS[Status(self.status)], key=list(Status).index)
+
+    def clean(self):
+        errors = {}
+        for name in ("location", "observer_location", "rid_operator_location",
+                     "rid_takeoff_location"):
+            point = getattr(self, name)
+            if point is not None:
+                problem = geo.point_problem(point.x, point.y)
+                if problem:
+                    errors[name] = problem
+        now = timezone.now()
+        if self.first_seen and self.first_seen > now + FUTURE_TOLERANCE:
+            errors["first_seen"] = (
+                "First seen is more than 5 minutes in the future. Check the date, the time "
+                "and the time zone."
+            )
+        if self.last_seen and self.last_seen > now + FUTURE_TOLERANCE:
+            errors["last_seen"] = (
+                "Last seen is more than 5 minutes in the future. Leave it empty while the "
+                "drone is still in sight."
+            )
+        elif self.first_seen and self.last_seen and self.last_seen < self.first_seen:
+            errors["last_seen"] = "Last seen is before first seen: check both times."
+        if self.rid_uas_id_type and not self.rid_uas_id:
+            errors["rid_uas_id"] = "Give the Remote ID UAS ID, or clear its type."
+        if self.rid_uas_id and not self.rid_uas_id_type:
+            errors["rid_uas_id_type"] = "Say what kind of UAS ID this is (e.g. serial number)."
+        if self.severity_override and not self.severity_override_reason.strip():
+            errors["severity_override_reason"] = "Give a reason for overriding the severity."
+        if self.payload_description.strip() and not self.payload_seen:
+            errors["payload_seen"] = "A payload is described: tick “payload seen” or clear it."
+        if self.operator_description.strip() and not self.operator_seen:
+            errors["operator_seen"] = (
+                "An operator is described: tick “operator seen” or clear the description."
+            )
+        self._clean_status(errors)
+        if "location" not in errors and self.location is not None and self.site_id:
+            distance = self.where().distance_m
+            if distance > MAX_DISTANCE_FROM_SITE_M:
+                errors["location"] = (
+                    f"This location is {distance / 1000:,.0f} km from {self.site.code}'s "
+                    f"perimeter (more than {MAX_DISTANCE_FROM_SITE_M // 1000} km). Check the "
+                    "coordinates, or choose the right site."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_status(self, errors):
+        before = self.stored_status
+        if before is None or before == self.status:
+            return
+        if Status(self.status) not in TRANSITIONS[Status(before)]:
+            allowed = ", ".join(str(s.label) for s in TRANSITIONS[Status(before)])
+            errors["status"] = (
+                f"An incident cannot go from {Status(before).label} to "
+                f"{Status(self.status).label}. From {Status(before).label} it can go to: "
+                f"{allowed}."
+            )
+
+    def where(self):
+        """Zone and distance of the location at the site, computed once per change of either."""
+        key = (bytes(self.location.ewkb), self.site.perimeter.ewkb, tuple(self.site.zone_radii_m))
+        cached = getattr(self, "_where", None)
+        if cached is None or cached[0] != key:
+            cached = self._where = (key, self.site.locate(self.location))
+        return cached[1]
+
+    def refresh_derived(self):
+        """Recompute zone, distance and severity from the location and the site."""
+        where = self.where()
+        self.zone = where.zone
+        self.zone_ring_m = where.ring_m
+        self.distance_m = round(where.distance_m, 1)
+        self.computed_severity = compute_severity(
+            where.zone, where.ring_index, self.drone_count, self.payload_seen, self.behaviours
+        )
+        self.severity = self.severity_override or self.computed_severity
+
+    def save(self, *args, **kwargs):
+        self.refresh_derived()
+        with transaction.atomic():
+            if not self.reference:
+                year = self.first_seen.astimezone(self.site.tzinfo).year
+                self.reference = next_reference(self.site, year)
+            super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+
+class IncidentAction(models.Model):
+    """A non-kinetic response taken during an incident, with its time."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField("action", max_length=30, choices=ActionKind.choices)
+    taken_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["taken_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.taken_at and self.taken_at > timezone.now() + FUTURE_TOLERANCE:
+            raise ValidationError(
+                {"taken_at": "This action's time is more than 5 minutes in the future."}
+            )
+        if self.kind == ActionKind.OTHER and not self.note.strip():
+            raise ValidationError({"note": "Describe the action taken."})
+
+
+def evidence_path(instance, filename):
+    return f"evidence/{instance.incident.site.code}/{uuid.uuid4().hex}/{filename}"
+
+
+class Evidence(models.Model):
+    """A file attached to an incident, with the SHA-256 that proves it unchanged."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(max_length=255, editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    size_bytes = models.PositiveBigIntegerField(editable=False)
+    media_type = models.CharField(max_length=100, editable=False)
+    description = models.CharField(max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self):
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        exclude = {*(exclude or ()), "original_name", "sha256", "size_bytes", "media_type"}
+        super().full_clean(exclude, validate_unique, validate_constraints)
+
+    def clean(self):
+        if not self.file:
+            return
+        if self.file.size == 0:
+            raise ValidationError({"file": "This file is empty: choose the file again."})
+        limit = settings.EVIDENCE_MAX_BYTES
+        if self.file.size > limit:
+            raise ValidationError(
+                {"file": f"This file is larger than the {limit // (1024 * 1024)} MB limit."}
+            )
+
+    def save(self, *args, **kwargs):
+        if not self.sha256:
+            digest = hashlib.sha256()
+            self.file.seek(0)
+            for chunk in self.file.chunks():
+                digest.update(chunk)
+            self.file.seek(0)
+            self.sha256 = digest.hexdigest()
+            self.size_bytes = self.file.size
+            self.original_name = self.original_name or self.file.name.rsplit("/", 1)[-1]
+            self.media_type = (
+                mimetypes.guess_type(self.original_name)[0] or "application/octet-stream"
+            )
+        super().save(*args, **kwargs)
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status changed"
+    SEVERITY = "severity", "Severity overridden"
+    COMMENT = "comment", "Comment"
+
+
+class TimelineEntry(models.Model):
+    """One line of an incident's history: who did what, and when."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=10, choices=TimelineKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = "timeline entries"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.author or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.kind == TimelineKind.COMMENT and not self.text.strip():
+            raise ValidationError({"text": "Write the comment before saving it."})

@@ -1,0 +1,145 @@
+"""Shared fixtures: the same cast of people and places in every test.
+
+Site A is Jakarta (CGK), site B is Bali (DPS). The personas: a staff member and a supervisor
+of site A, a staff member of site B, a regulator granted site A only, an admin, and an
+anonymous visitor.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.geos import Point
+from django.db import connection
+from django.utils import timezone
+from shapely.geometry import Polygon
+
+from incidents import geo, services
+from incidents.models import RegulatorGrant, Role, Site, SiteKind, SiteMembership, geos_of
+
+
+def square(lon, lat, half_side_m):
+    """A geodesic square around (lon, lat) whose corners are half_side_m north/south/east/west."""
+    corners = []
+    for az_ns, az_ew in [(0, 90), (0, 270), (180, 270), (180, 90)]:
+        x, y, _ = geo.WGS84.fwd(lon, lat, az_ns, half_side_m)
+        x, y, _ = geo.WGS84.fwd(x, y, az_ew, half_side_m)
+        corners.append((x, y))
+    # Keep longitudes continuous across 180, as a map widget draws them.
+    return geo.unwrap(Polygon(corners))
+
+
+def make_site(code, lon, lat, half_side_m=1000, **fields):
+    """Build, validate and save a site with a square perimeter."""
+    site = Site(
+        code=code,
+        name=fields.pop("name", f"Site {code}"),
+        kind=fields.pop("kind", SiteKind.AIRPORT),
+        perimeter=geos_of(geo.normalise_perimeter(square(lon, lat, half_side_m))),
+        timezone=fields.pop("timezone", "UTC"),
+        **fields,
+    )
+    site.full_clean()
+    site.save()
+    return site
+
+
+def incident_fields(site, **overrides):
+    """Valid fields for an incident at the centre of a site, overridable."""
+    centre = site.perimeter_shape().centroid
+    fields = {
+        "first_seen": timezone.now() - timedelta(hours=1),
+        "location": Point(centre.x, centre.y, srid=4326),
+        "drone_count": 1,
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture(autouse=True)
+def _sealed_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def site_a(db):
+    return make_site("CGK", 106.656, -6.12557, timezone="Asia/Jakarta", name="Soekarno-Hatta")
+
+
+@pytest.fixture
+def site_b(db):
+    return make_site("DPS", 115.167, -8.74817, timezone="Asia/Makassar", name="Ngurah Rai")
+
+
+def _user(username, **extra):
+    return get_user_model().objects.create_user(username, password="pw-" + username, **extra)
+
+
+@pytest.fixture
+def staff_a(site_a):
+    user = _user("staff_a")
+    SiteMembership.objects.create(user=user, site=site_a, role=Role.STAFF)
+    return user
+
+
+@pytest.fixture
+def supervisor_a(site_a):
+    user = _user("supervisor_a")
+    SiteMembership.objects.create(user=user, site=site_a, role=Role.SUPERVISOR)
+    return user
+
+
+@pytest.fixture
+def staff_b(site_b):
+    user = _user("staff_b")
+    SiteMembership.objects.create(user=user, site=site_b, role=Role.STAFF)
+    return user
+
+
+@pytest.fixture
+def regulator(site_a):
+    user = _user("regulator")
+    grant = RegulatorGrant.objects.create(user=user, authority="Test CAA")
+    grant.sites.set([site_a])
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("admin", "admin@example.org", "pw-admin")
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+@pytest.fixture
+def personas(staff_a, supervisor_a, staff_b, regulator, admin_user, anonymous):
+    return {
+        "staff_a": staff_a,
+        "supervisor_a": supervisor_a,
+        "staff_b": staff_b,
+        "regulator": regulator,
+        "admin": admin_user,
+        "anonymous": anonymous,
+    }
+
+
+@pytest.fixture
+def record(staff_a):
+    """Record an incident at a site as a member of it (staff_a for site A by default)."""
+
+    def _record(site, reported_by=staff_a, **overrides):
+        return services.record_incident(
+            site=site, reported_by=reported_by, **incident_fields(site, **overrides)
+        )
+
+    return _record
+
+
+postgis_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostGIS: set DATABASE_URL=postgis://..."
+)

@@ -1,0 +1,192 @@
+"""Geodesic zone logic, checked against pyproj.Geod at the equator, 78 N and the antimeridian.
+
+The reference distance is computed independently of incidents.geo: every perimeter edge is
+densified with Geod.npts into points about a metre apart, and the least Geod.inv distance to
+them is taken. incidents.geo must agree with it to within 1 m.
+"""
+
+import math
+
+import pytest
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+from incidents import geo
+from tests.conftest import square
+
+GEOD = geo.WGS84
+
+# name, centre (lon, lat): Svalbard airport, Jakarta CGK, Waiyevo on Taveuni (Fiji) at 180.
+PLACES = {
+    "svalbard": (15.4656, 78.2461),
+    "jakarta": (106.656, -6.12557),
+    "fiji_antimeridian": (179.9995, -16.788),
+}
+
+
+def reference_distance_m(lon, lat, polygon):
+    """Brute force: least distance from the point to edges densified to ~1 m spacing."""
+    best = math.inf
+    coords = list(polygon.exterior.coords)
+    for (x1, y1), (x2, y2) in zip(coords, coords[1:], strict=False):
+        length = GEOD.inv(x1, y1, x2, y2)[2]
+        points = [(x1, y1), *GEOD.npts(x1, y1, x2, y2, int(length)), (x2, y2)]
+        for x, y in points:
+            best = min(best, GEOD.inv(lon, lat, x, y)[2])
+    return best
+
+
+def offset(lon, lat, azimuth, distance):
+    x, y, _ = GEOD.fwd(lon, lat, azimuth, distance)
+    return x, y
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize(
+    ("azimuth", "distance_from_centre"),
+    [(90, 1750), (270, 3000), (0, 1200), (180, 6500), (45, 2500), (225, 1500), (135, 20000)],
+)
+def test_distance_to_perimeter_matches_pyproj_geod_within_1m(place, azimuth, distance_from_centre):
+    lon, lat = PLACES[place]
+    drawn = square(lon, lat, 1000)
+    perimeter = geo.normalise_perimeter(drawn)
+    px, py = offset(lon, lat, azimuth, distance_from_centre)
+    px = (px + 180) % 360 - 180  # a real position always has its longitude in [-180, 180]
+
+    expected = reference_distance_m(px, py, drawn)
+    assert expected > 50  # outside the square, so the search is exercised
+    assert geo.distance_to_perimeter_m(px, py, perimeter) == pytest.approx(expected, abs=1.0)
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_point_inside_perimeter_is_at_zero_metres(place):
+    lon, lat = PLACES[place]
+    perimeter = geo.normalise_perimeter(square(lon, lat, 1000))
+    for azimuth in (0, 90, 180, 270):
+        x, y = offset(lon, lat, azimuth, 600)
+        x = (x + 180) % 360 - 180
+        assert geo.distance_to_perimeter_m(x, y, perimeter) == 0.0
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_point_750m_east_of_the_east_edge_is_750m_away_in_the_1000m_ring(place):
+    lon, lat = PLACES[place]
+    perimeter = geo.normalise_perimeter(square(lon, lat, 1000))
+    edge_x, edge_y = offset(lon, lat, 90, 1000)
+    x, y = offset(edge_x, edge_y, 90, 750)
+    x = (x + 180) % 360 - 180
+
+    where = geo.locate(x, y, perimeter, [500, 1000, 5000])
+
+    assert where.distance_m == pytest.approx(750, abs=1.0)
+    assert (where.zone, where.ring_m, where.ring_index) == (geo.Zone.RING, 1000, 1)
+
+
+def test_one_degree_of_longitude_on_the_equator_is_111319_metres():
+    # WGS84 equatorial radius 6,378,137 m: 2 * pi * a / 360.
+    assert geo.geodesic_distance_m(0, 0, 1, 0) == pytest.approx(111_319.49, abs=0.01)
+
+
+def test_distance_to_a_short_edge_beside_the_point_is_the_perpendicular_not_a_corner():
+    # An edge 10 km long running north-south on the equator; point 100 m east of its middle.
+    edge_polygon = Polygon([(0, -0.045), (0, 0.045), (-0.01, 0.045), (-0.01, -0.045)])
+    x, y = offset(0, 0, 90, 100)
+    assert geo.distance_to_perimeter_m(x, y, edge_polygon) == pytest.approx(100, abs=0.01)
+
+
+def test_antimeridian_perimeter_is_split_into_parts_either_side_of_180():
+    lon, lat = PLACES["fiji_antimeridian"]
+    drawn = square(lon, lat, 1000)
+    assert geo.crosses_antimeridian(drawn)  # drawn continuously, it runs past -180
+
+    perimeter = geo.normalise_perimeter(drawn)
+
+    assert isinstance(perimeter, MultiPolygon)
+    assert len(perimeter.geoms) == 2
+    west, east = sorted(perimeter.geoms, key=lambda p: p.bounds[0])
+    assert west.bounds[0] == pytest.approx(-180) or west.bounds[0] >= -180
+    assert east.bounds[2] == pytest.approx(180)
+    assert all(-180 <= x <= 180 for part in perimeter.geoms for x, _ in part.exterior.coords)
+    # Area is kept: the two parts add up to the square as drawn.
+    assert west.area + east.area == pytest.approx(drawn.area, rel=1e-9)
+
+
+def test_points_either_side_of_180_inside_the_fiji_site_are_inside():
+    lon, lat = PLACES["fiji_antimeridian"]
+    perimeter = geo.normalise_perimeter(square(lon, lat, 1000))
+    assert geo.distance_to_perimeter_m(179.995, lat, perimeter) == 0
+    assert geo.distance_to_perimeter_m(-179.995, lat, perimeter) == 0
+
+
+def test_perimeter_without_antimeridian_crossing_is_kept_as_drawn():
+    drawn = square(*PLACES["jakarta"], 1000)
+    perimeter = geo.normalise_perimeter(drawn)
+    assert isinstance(perimeter, MultiPolygon)
+    assert perimeter.geoms[0].equals(drawn)
+
+
+@pytest.mark.parametrize(
+    ("distance", "zone", "ring_m"),
+    [
+        (0, geo.Zone.INSIDE, None),
+        (0.5, geo.Zone.RING, 500),
+        (500, geo.Zone.RING, 500),
+        (500.1, geo.Zone.RING, 1000),
+        (4999, geo.Zone.RING, 5000),
+        (5000.1, geo.Zone.OUTSIDE, None),
+    ],
+)
+def test_zone_is_the_innermost_ring_containing_the_distance(distance, zone, ring_m):
+    result = geo.classify_zone(distance, [500, 1000, 5000])
+    assert (result.zone, result.ring_m) == (zone, ring_m)
+
+
+def test_point_in_a_hole_of_the_perimeter_is_outside_and_measured_to_the_hole():
+    outer = [(0, 0), (0.1, 0), (0.1, 0.1), (0, 0.1)]
+    hole = [(0.04, 0.04), (0.06, 0.04), (0.06, 0.06), (0.04, 0.06)]
+    perimeter = Polygon(outer, [hole])
+    expected = GEOD.inv(0.05, 0.05, 0.05, 0.04)[2]  # to the hole's south edge, ~1.1 km
+    assert geo.distance_to_perimeter_m(0.05, 0.05, perimeter) == pytest.approx(expected, abs=1)
+
+
+def test_self_intersecting_perimeter_is_refused_with_a_reason():
+    bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    problem = geo.perimeter_problem(bowtie)
+    assert "not a valid polygon" in problem
+    assert "Self-intersection" in problem
+    assert "not changed automatically" in problem
+
+
+def test_perimeter_problem_accepts_a_valid_square():
+    assert geo.perimeter_problem(square(*PLACES["svalbard"], 500)) is None
+
+
+def test_perimeter_must_be_a_polygon():
+    assert "must be a polygon" in geo.perimeter_problem(Point(0, 0).buffer(1).exterior)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "message"),
+    [
+        (106.8, -95, "Latitude must be between -90 and 90 (got -95)."),
+        (181, 10, "Longitude must be between -180 and 180 (got 181)."),
+        (-6.2, 106.8, "Are latitude and longitude swapped?"),
+    ],
+)
+def test_point_problem_says_what_to_fix(lon, lat, message):
+    assert message in geo.point_problem(lon, lat)
+
+
+def test_point_problem_is_none_for_a_good_point():
+    assert geo.point_problem(180, -90) is None
+
+
+def test_perimeter_wrapped_into_plus_minus_180_is_read_as_crossing_the_antimeridian():
+    lon, lat = PLACES["fiji_antimeridian"]
+    drawn = square(lon, lat, 1000)
+    wrapped = Polygon([((x + 180) % 360 - 180, y) for x, y in drawn.exterior.coords])
+    assert wrapped.bounds[2] - wrapped.bounds[0] > 359  # read naively: around the globe
+
+    assert geo.perimeter_problem(wrapped) is None
+    difference = geo.normalise_perimeter(wrapped) ^ geo.normalise_perimeter(drawn)
+    assert difference.area < 1e-12
+    assert geo.distance_to_perimeter_m(-179.98, lat, geo.normalise_perimeter(wrapped)) > 1000

@@ -135,6 +135,7 @@ class Site(models.Model):
     zone_radii_m = models.JSONField(
         "alert ring distances (m)",
         default=default_zone_radii,
+        blank=True,  # an empty list gets zone_radii_problem's message, not a generic one
         help_text="Distances in metres outward from the perimeter, smallest first, "
         "e.g. [500, 1000, 5000].",
     )
@@ -190,10 +191,6 @@ class Site(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        if self.perimeter is not None and self.perimeter.geom_type == "Polygon":
-            self.perimeter = geos_of(geo.normalise_perimeter(shape_of(self.perimeter)))
-        super().save(*args, **kwargs)
 
 
 def zone_radii_problem(radii):

@@ -112,14 +112,28 @@ def ensure_sites():
     for spec in demo_sites():
         shape = rectangle(spec.lat, spec.lon, spec.half_length_m, spec.half_width_m,
                           spec.bearing_deg)
-        site = Site.objects.filter(code=spec.code).first() or Site(code=spec.code)
-        site.name = spec.name
-        site.kind = spec.kind
-        site.timezone = spec.timezone
-        site.perimeter = geos_of(geo.normalise_perimeter(shape))
-        site.address = f"Demo site near {spec.lat:.4f}, {spec.lon:.4f}"
-        site.full_clean()
-        site.save()
+        perimeter = geos_of(geo.normalise_perimeter(shape))
+        wanted = {
+            "name": spec.name,
+            "kind": spec.kind,
+            "timezone": spec.timezone,
+            "address": f"Demo site near {spec.lat:.4f}, {spec.lon:.4f}",
+        }
+        site = Site.objects.filter(code=spec.code).first()
+        unchanged = site is not None and (
+            all(getattr(site, name) == value for name, value in wanted.items())
+            and site.perimeter.equals_exact(perimeter, tolerance=1e-9)
+        )
+        if not unchanged:
+            existed = site is not None
+            site = site or Site(code=spec.code)
+            for name, value in wanted.items():
+                setattr(site, name, value)
+            site.perimeter = perimeter
+            site.full_clean()
+            site.save()
+            if existed:
+                services.recompute_site(site)
         sites[spec.code] = (site, spec)
     return sites
 

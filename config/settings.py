@@ -70,7 +70,7 @@ if not SECRET_KEY:
             "long random string, e.g. the output of: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -122,7 +122,9 @@ ASGI_APPLICATION = "config.asgi.application"
 DEFAULT_DATABASE_URL = f"spatialite:///{BASE_DIR / 'var' / 'skyledger.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
 try:
-    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    _database = dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
+    )
 except ValueError as exc:
     raise ImproperlyConfigured(
         f"DATABASE_URL is not understood ({exc}). Use spatialite:///path/to/file.sqlite3 "

@@ -7,6 +7,7 @@ reference) are computed in `save()` so they can never disagree with the data.
 
 import functools
 import hashlib
+import itertools
 import mimetypes
 import uuid
 import zoneinfo
@@ -156,7 +157,7 @@ class Site(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.code} – {self.name}"
+        return f"{self.code}: {self.name}"
 
     @property
     def tzinfo(self):
@@ -192,7 +193,6 @@ class Site(models.Model):
             raise ValidationError(errors)
 
 
-
 def zone_radii_problem(radii):
     """A sentence saying what is wrong with a list of alert-ring distances, or None."""
     example = "for example [500, 1000, 5000]"
@@ -204,7 +204,7 @@ def zone_radii_problem(radii):
         return f"Alert ring distances must be numbers of metres, {example}."
     if any(r <= 0 or r > MAX_ZONE_RADIUS_M for r in radii):
         return f"Each alert ring distance must be between 1 and {MAX_ZONE_RADIUS_M} metres."
-    if any(b <= a for a, b in zip(radii, radii[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(radii)):
         return f"Alert ring distances must increase outward, {example}."
     return None
 
@@ -225,7 +225,7 @@ class SiteMembership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} – {self.get_role_display()} at {self.site.code}"
+        return f"{self.user}, {self.get_role_display().lower()} at {self.site.code}"
 
 
 class RegulatorGrant(models.Model):
@@ -234,7 +234,9 @@ class RegulatorGrant(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regulator_grants"
     )
-    authority = models.CharField(max_length=200, help_text="e.g. Directorate General of Civil Aviation")
+    authority = models.CharField(
+        max_length=200, help_text="e.g. Directorate General of Civil Aviation"
+    )
     sites = models.ManyToManyField(Site, related_name="regulator_grants")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -506,8 +508,11 @@ class Incident(models.Model):
     # Derived on every save from the location and the site.
     zone = models.CharField(
         max_length=10,
-        choices=[(geo.Zone.INSIDE, "Inside perimeter"), (geo.Zone.RING, "Alert ring"),
-                 (geo.Zone.OUTSIDE, "Outside all rings")],
+        choices=[
+            (geo.Zone.INSIDE, "Inside perimeter"),
+            (geo.Zone.RING, "Alert ring"),
+            (geo.Zone.OUTSIDE, "Outside all rings"),
+        ],
         editable=False,
     )
     zone_ring_m = models.PositiveIntegerField(null=True, editable=False)
@@ -557,7 +562,12 @@ class Incident(models.Model):
         return getattr(self, "_stored_status", None)
 
     DERIVED_FIELDS = (
-        "reference", "zone", "zone_ring_m", "distance_m", "computed_severity", "severity",
+        "reference",
+        "zone",
+        "zone_ring_m",
+        "distance_m",
+        "computed_severity",
+        "severity",
     )
 
     def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
@@ -579,8 +589,12 @@ class Incident(models.Model):
 
     def clean(self):
         errors = {}
-        for name in ("location", "observer_location", "rid_operator_location",
-                     "rid_takeoff_location"):
+        for name in (
+            "location",
+            "observer_location",
+            "rid_operator_location",
+            "rid_takeoff_location",
+        ):
             point = getattr(self, name)
             if point is not None:
                 problem = geo.point_problem(point.x, point.y)

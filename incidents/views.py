@@ -12,13 +12,18 @@ def home(request):
     context = {}
     if request.user.is_authenticated:
         since = timezone.now() - timedelta(days=30)
-        recent = Q(incidents__in=Incident.objects.visible_to(request.user), incidents__first_seen__gte=since)
+        recent = Q(
+            incidents__in=Incident.objects.visible_to(request.user),
+            incidents__first_seen__gte=since,
+        )
         sites = (
             Site.objects.visible_to(request.user)
             .annotate(
                 recent_total=Count("incidents", filter=recent),
                 **{
-                    f"recent_{level}": Count("incidents", filter=recent & Q(incidents__severity=level))
+                    f"recent_{level}": Count(
+                        "incidents", filter=recent & Q(incidents__severity=level)
+                    )
                     for level in Severity.values
                 },
             )

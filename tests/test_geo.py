@@ -5,6 +5,7 @@ densified with Geod.npts into points about a metre apart, and the least Geod.inv
 them is taken. incidents.geo must agree with it to within 1 m.
 """
 
+import itertools
 import math
 
 import pytest
@@ -27,7 +28,7 @@ def reference_distance_m(lon, lat, polygon):
     """Brute force: least distance from the point to edges densified to ~1 m spacing."""
     best = math.inf
     coords = list(polygon.exterior.coords)
-    for (x1, y1), (x2, y2) in zip(coords, coords[1:], strict=False):
+    for (x1, y1), (x2, y2) in itertools.pairwise(coords):
         length = GEOD.inv(x1, y1, x2, y2)[2]
         points = [(x1, y1), *GEOD.npts(x1, y1, x2, y2, int(length)), (x2, y2)]
         for x, y in points:

@@ -62,8 +62,9 @@ def test_coordinates_out_of_range_are_refused(site_a, field, lon, lat, message):
 
 def test_last_seen_before_first_seen_is_refused(site_a):
     now = timezone.now()
-    incident = new_incident(site_a, first_seen=now - timedelta(hours=1),
-                            last_seen=now - timedelta(hours=2))
+    incident = new_incident(
+        site_a, first_seen=now - timedelta(hours=1), last_seen=now - timedelta(hours=2)
+    )
     assert errors_of(incident)["last_seen"] == ["Last seen is before first seen: check both times."]
 
 
@@ -148,9 +149,10 @@ def test_remote_id_uas_id_and_its_type_go_together(site_a):
     assert errors_of(new_incident(site_a, rid_uas_id_type="serial"))["rid_uas_id"] == [
         "Give the Remote ID UAS ID, or clear its type."
     ]
-    assert "Say what kind of UAS ID" in errors_of(
-        new_incident(site_a, rid_uas_id="1581F6N8A23B2ML3Y3KR")
-    )["rid_uas_id_type"][0]
+    assert (
+        "Say what kind of UAS ID"
+        in errors_of(new_incident(site_a, rid_uas_id="1581F6N8A23B2ML3Y3KR"))["rid_uas_id_type"][0]
+    )
 
 
 def test_payload_described_but_not_ticked_is_refused(site_a):
@@ -227,9 +229,10 @@ def test_unknown_timezone_is_refused(db):
 
 @pytest.mark.parametrize("code", ["cgk", "C", "TOO-LONG", "ABCDEFGHI"])
 def test_site_code_must_be_2_to_8_capitals_or_digits(db, code):
-    assert "Use 2 to 8 capital letters or digits, for example CGK." in errors_of(
-        site_with(code=code)
-    )["code"]
+    assert (
+        "Use 2 to 8 capital letters or digits, for example CGK."
+        in errors_of(site_with(code=code))["code"]
+    )
 
 
 def test_site_default_alert_rings_are_500_1000_5000(db):

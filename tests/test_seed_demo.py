@@ -34,13 +34,16 @@ def snapshot():
 
     users = get_user_model().objects.order_by("pk")
     return {
-        "sites": rows(Site.objects.all()) + [str(s.updated_at) for s in Site.objects.order_by("pk")],
+        "sites": rows(Site.objects.all())
+        + [str(s.updated_at) for s in Site.objects.order_by("pk")],
         "users": [(u.username, u.password, u.is_superuser) for u in users],
         "memberships": rows(SiteMembership.objects.all()),
         "grants": rows(RegulatorGrant.objects.all()),
         "incidents": rows(Incident.objects.all())
-        + [(i.reference, i.zone, i.distance_m, i.severity, str(i.updated_at))
-           for i in Incident.objects.order_by("pk")],
+        + [
+            (i.reference, i.zone, i.distance_m, i.severity, str(i.updated_at))
+            for i in Incident.objects.order_by("pk")
+        ],
         "actions": rows(IncidentAction.objects.all()),
         "timeline": rows(TimelineEntry.objects.all()),
     }

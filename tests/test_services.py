@@ -48,8 +48,9 @@ def test_sensor_report_needs_no_person(site_a):
     assert incident.timeline.get().text == "Recorded as sensor."
 
 
-def test_staff_submits_and_supervisor_reviews_reports_and_closes(record, site_a, staff_a,
-                                                                 supervisor_a):
+def test_staff_submits_and_supervisor_reviews_reports_and_closes(
+    record, site_a, staff_a, supervisor_a
+):
     incident = record(site_a)
     services.change_status(incident, staff_a, Status.SUBMITTED)
     services.change_status(incident, supervisor_a, Status.UNDER_REVIEW)

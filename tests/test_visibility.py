@@ -44,7 +44,10 @@ def test_sites_visible_to_each_persona(personas, persona):
 @pytest.mark.parametrize("persona", INCIDENTS_SEEN)
 def test_incidents_visible_to_each_persona(personas, incidents, persona):
     names = {incident.pk: name for name, incident in incidents.items()}
-    seen = {names[pk] for pk in Incident.objects.visible_to(personas[persona]).values_list("pk", flat=True)}
+    seen = {
+        names[pk]
+        for pk in Incident.objects.visible_to(personas[persona]).values_list("pk", flat=True)
+    }
     assert seen == INCIDENTS_SEEN[persona]
 
 

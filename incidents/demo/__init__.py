@@ -82,15 +82,32 @@ def demo_sites():
     for code, length, width, bearing in AIRPORTS:
         a = airports[code]
         sites.append(
-            DemoSite(code, a["name"], SiteKind.AIRPORT, a["lat"], a["lon"], a["tz"],
-                     length, width, bearing)
+            DemoSite(
+                code,
+                a["name"],
+                SiteKind.AIRPORT,
+                a["lat"],
+                a["lon"],
+                a["tz"],
+                length,
+                width,
+                bearing,
+            )
         )
     with open(Path(__file__).with_name("sites.csv"), newline="") as handle:
         for row in csv.DictReader(handle):
             sites.append(
-                DemoSite(row["code"], row["name"], row["kind"], float(row["lat"]),
-                         float(row["lon"]), row["timezone"], float(row["half_length_m"]),
-                         float(row["half_width_m"]), float(row["bearing_deg"]))
+                DemoSite(
+                    row["code"],
+                    row["name"],
+                    row["kind"],
+                    float(row["lat"]),
+                    float(row["lon"]),
+                    row["timezone"],
+                    float(row["half_length_m"]),
+                    float(row["half_width_m"]),
+                    float(row["bearing_deg"]),
+                )
             )
     return sites
 
@@ -110,8 +127,9 @@ def rectangle(lat, lon, half_length_m, half_width_m, bearing_deg):
 def ensure_sites():
     sites = {}
     for spec in demo_sites():
-        shape = rectangle(spec.lat, spec.lon, spec.half_length_m, spec.half_width_m,
-                          spec.bearing_deg)
+        shape = rectangle(
+            spec.lat, spec.lon, spec.half_length_m, spec.half_width_m, spec.bearing_deg
+        )
         perimeter = geos_of(geo.normalise_perimeter(shape))
         wanted = {
             "name": spec.name,
@@ -151,7 +169,7 @@ def ensure_users(sites):
             account.save(update_fields=["password"])
         return account
 
-    admin = user("admin", is_staff=True, is_superuser=True, first_name="Demo", last_name="Admin")
+    user("admin", is_staff=True, is_superuser=True, first_name="Demo", last_name="Admin")
     logins.append(("admin", "administrator: everything, and the admin"))
     regulator = user("regulator", first_name="Demo", last_name="Regulator")
     grant, _ = RegulatorGrant.objects.get_or_create(
@@ -172,7 +190,7 @@ def ensure_users(sites):
             for role in (Role.STAFF, Role.SUPERVISOR):
                 logins.append((f"{role.value}-{code.lower()}", f"{role.label.lower()} at {code}"))
     logins.append(("staff-<code> / supervisor-<code>", "the same for every other demo site"))
-    return admin, cast, logins
+    return cast, logins
 
 
 def _offset(rng, lon, lat, distance_m):
@@ -228,10 +246,14 @@ def incident_plan(rng, index, site, spec, now):
     }
     if rng.random() < 0.3:  # Remote ID picked up on about a third
         fields["detection_methods"] = [*methods, DetectionMethod.REMOTE_ID.value]
-        fields["rid_uas_id"] = "1581F" + "".join(rng.choices("0123456789ABCDEFGHJKLMNPRSTUVWXYZ", k=15))
+        fields["rid_uas_id"] = "1581F" + "".join(
+            rng.choices("0123456789ABCDEFGHJKLMNPRSTUVWXYZ", k=15)
+        )
         fields["rid_uas_id_type"] = UasIdType.SERIAL
         fields["rid_operator_id"] = f"OP-{rng.randrange(10**6):06d}"
-        fields["rid_operator_location"] = _offset(rng, location.x, location.y, rng.uniform(200, 2500))
+        fields["rid_operator_location"] = _offset(
+            rng, location.x, location.y, rng.uniform(200, 2500)
+        )
         fields["rid_takeoff_location"] = fields["rid_operator_location"]
     else:
         fields["detection_methods"] = methods
@@ -243,10 +265,12 @@ def incident_plan(rng, index, site, spec, now):
         for kind in rng.sample(
             [k for k in ActionKind.values if k != ActionKind.OTHER], rng.randint(1, 3)
         ):
-            actions.append({
-                "kind": kind,
-                "taken_at": first_seen + timedelta(minutes=rng.uniform(1, 30)),
-            })
+            actions.append(
+                {
+                    "kind": kind,
+                    "taken_at": first_seen + timedelta(minutes=rng.uniform(1, 30)),
+                }
+            )
     return fields, actions
 
 
@@ -269,9 +293,11 @@ def seed(now=None, incident_count=INCIDENT_COUNT):
     """Create or update the demo. Returns (created incident count, login rows)."""
     now = now or timezone.now()
     sites = ensure_sites()
-    admin, cast, logins = ensure_users(sites)
+    cast, logins = ensure_users(sites)
     existing = set(
-        Incident.objects.filter(external_id__startswith="demo-").values_list("external_id", flat=True)
+        Incident.objects.filter(external_id__startswith="demo-").values_list(
+            "external_id", flat=True
+        )
     )
     rng = random.Random(SEED)
     codes = list(sites)
@@ -298,7 +324,10 @@ def seed(now=None, incident_count=INCIDENT_COUNT):
             services.change_status(incident, actor, status, at=min(at, now))
         if override:
             services.override_severity(
-                incident, supervisor, "critical", "Matches a pattern of coordinated flights.",
+                incident,
+                supervisor,
+                "critical",
+                "Matches a pattern of coordinated flights.",
                 at=min(at, now),
             )
         created += 1

@@ -1,0 +1,79 @@
+"""In a real browser: Debian's Chromium driven by Playwright (run with `make test-browser`).
+
+Playwright is told to use /usr/bin/chromium; it never downloads a browser.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-browser`, which installs chromium.")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # fixtures are still synchronous, so Django's async guard is lifted for these tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    # Map tiles come from the internet, which this machine cannot reach; answer them locally.
+    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, username, password):
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def test_staff_member_signs_in_and_sees_their_site_and_incidents(page, staff_a, record, site_a):
+    incident = record(site_a, drone_count=5)
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.wait_for_selector("text=Your sites")
+    assert page.locator("table.grid").first.inner_text().count("CGK") == 1
+    assert incident.reference in page.content()
+    assert page.locator("td.sev-critical", has_text="Critical").count() >= 1
+
+
+def test_wrong_password_is_explained(page, staff_a):
+    sign_in(page, "staff_a", "not-the-password")
+    assert page.locator("p.error").inner_text().startswith("Your username and password didn't")
+
+
+def test_admin_site_page_draws_the_perimeter_on_a_leaflet_map(page, admin_user, site_a):
+    sign_in(page, "admin", "pw-admin")
+    page.goto(f"/admin/incidents/site/{site_a.pk}/change/")
+    page.wait_for_selector(".leaflet-container")
+    # The perimeter is drawn as an SVG path on the map.
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    assert page.locator(".leaflet-overlay-pane path").count() >= 1
+    assert page.input_value("#id_code") == "CGK"

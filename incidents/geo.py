@@ -67,28 +67,30 @@ def distance_to_segments_m(lon, lat, lon1, lat1, lon2, lat2):
     search over the position along each segment finds it; all segments are searched at once.
     """
     lon1, lat1, lon2, lat2 = (np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2))
-    azimuth, _, length = WGS84.inv(lon1, lat1, lon2, lat2)
-    azimuth = np.asarray(azimuth, dtype=float)
-    length = np.asarray(length, dtype=float)
-    px = np.full_like(lon1, lon)
-    py = np.full_like(lat1, lat)
+    azimuth, _, length = (np.asarray(a, dtype=float) for a in WGS84.inv(lon1, lat1, lon2, lat2))
+    count = len(length)
+    # Both probes of a step go to pyproj in one call: the arrays are laid out twice.
+    start_x, start_y, heading, span = (np.tile(a, 2) for a in (lon1, lat1, azimuth, length))
+    px, py = np.full(2 * count, float(lon)), np.full(2 * count, float(lat))
 
-    def distance_at(fraction):
-        x, y, _ = WGS84.fwd(lon1, lat1, azimuth, fraction * length)
-        return np.asarray(WGS84.inv(px, py, x, y)[2], dtype=float)
+    def distance_at(fractions):
+        n = len(fractions)
+        x, y, _ = WGS84.fwd(start_x[:n], start_y[:n], heading[:n], fractions * span[:n])
+        return np.asarray(WGS84.inv(px[:n], py[:n], x, y)[2])
 
-    low = np.zeros_like(length)
-    high = np.ones_like(length)
-    for _ in range(_GOLDEN_STEPS):
+    # Enough steps to bring the longest edge's search interval down to a millimetre.
+    longest = max(float(length.max(initial=0.0)), 1e-3)
+    steps = min(_GOLDEN_STEPS, int(np.ceil(np.log(longest / 1e-3) / -np.log(_INV_PHI))) + 1)
+    low, high = np.zeros(count), np.ones(count)
+    for _ in range(steps):
         a = high - _INV_PHI * (high - low)
         b = low + _INV_PHI * (high - low)
-        left = distance_at(a) < distance_at(b)
+        probes = distance_at(np.concatenate([a, b]))
+        left = probes[:count] < probes[count:]
         high = np.where(left, b, high)
         low = np.where(left, low, a)
     inner = distance_at((low + high) / 2)
-    ends = np.minimum(
-        np.asarray(WGS84.inv(px, py, lon1, lat1)[2]), np.asarray(WGS84.inv(px, py, lon2, lat2)[2])
-    )
+    ends = np.minimum(distance_at(np.zeros(count)), distance_at(np.ones(count)))
     return np.minimum(inner, ends)
 
 
@@ -101,7 +103,20 @@ def distance_to_perimeter_m(lon, lat, perimeter):
     """
     if perimeter.covers(Point(lon, lat)):
         return 0.0
-    return float(distance_to_segments_m(lon, lat, *_perimeter_edges(perimeter)).min())
+    lon1, lat1, lon2, lat2 = _perimeter_edges(perimeter)
+    # Search only the edges that could hold the nearest point. By the triangle inequality no
+    # point of an edge AB is nearer than (|PA| + |PB| - |AB|) / 2, and no edge's nearest point
+    # is further than the nearest vertex.
+    px, py = np.full_like(lon1, lon), np.full_like(lat1, lat)
+    to_start = np.asarray(WGS84.inv(px, py, lon1, lat1)[2])
+    to_end = np.asarray(WGS84.inv(px, py, lon2, lat2)[2])
+    length = np.asarray(WGS84.inv(lon1, lat1, lon2, lat2)[2])
+    lower_bound = (to_start + to_end - length) / 2
+    nearest_vertex = min(to_start.min(), to_end.min())
+    near = lower_bound <= nearest_vertex + 1e-6
+    return float(
+        distance_to_segments_m(lon, lat, lon1[near], lat1[near], lon2[near], lat2[near]).min()
+    )
 
 
 def classify_zone(distance_m, radii_m):

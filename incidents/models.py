@@ -421,8 +421,11 @@ class Incident(models.Model):
     reference = models.CharField(max_length=32, unique=True, editable=False)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # NULL rather than "" when absent, so the uniqueness rule below needs no condition:
+    # NULLs never collide, on SQLite and PostgreSQL alike.
     external_id = models.CharField(
         max_length=100,
+        null=True,
         blank=True,
         help_text="Identifier in the system this came from (sensor track, import row).",
     )
@@ -542,8 +545,9 @@ class Incident(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["site", "source", "external_id"],
-                condition=~Q(external_id=""),
                 name="unique_external_id_per_site_source",
+                violation_error_message="This site already has an incident from this source "
+                "with the same external id.",
             ),
         ]
 
@@ -575,14 +579,13 @@ class Incident(models.Model):
         exclude = {*(exclude or ()), *self.DERIVED_FIELDS}
         super().full_clean(exclude, validate_unique, validate_constraints)
 
-    def validate_constraints(self, exclude=None):
-        # Each check constraint backs a field validator that already gave a clearer message;
-        # evaluating them again would cost a query each on every save.
-        exclude = set(exclude or ())
-        checks = [c for c in self._meta.constraints if isinstance(c, models.CheckConstraint)]
-        for constraint in checks:
-            exclude |= {ref for ref in constraint.condition.referenced_base_fields}
-        super().validate_constraints(exclude)
+    def get_constraints(self):
+        # Each check constraint backs a field validator that has already given a clearer
+        # message; evaluating it again in full_clean() would cost a query on every save.
+        return [
+            (model, [c for c in constraints if not isinstance(c, models.CheckConstraint)])
+            for model, constraints in super().get_constraints()
+        ]
 
     def allowed_next_statuses(self):
         return sorted(TRANSITIONS[Status(self.status)], key=list(Status).index)

@@ -396,3 +396,13 @@ def test_evidence_over_the_size_limit_is_refused(record, site_a, settings):
 
 def test_square_helper_builds_a_valid_site_perimeter():
     assert geo.perimeter_problem(square(106.656, -6.12557, 1000)) is None
+
+
+def test_same_external_id_from_the_same_source_at_a_site_is_refused(record, site_a):
+    record(site_a, source="sensor", external_id="track-17")
+    duplicate = new_incident(site_a, source="sensor", external_id="track-17")
+    assert errors_of(duplicate)["__all__"] == [
+        "This site already has an incident from this source with the same external id."
+    ]
+    new_incident(site_a, source="import", external_id="track-17").full_clean()
+    new_incident(site_a, source="sensor").full_clean()  # no external id: never a clash

@@ -13,6 +13,7 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
+from .widgets import PerimeterWidget
 
 
 class ScopedAdminMixin:
@@ -39,6 +40,11 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdmin):
         ("Perimeter and alert rings", {"fields": ["perimeter", "zone_radii_m"]}),
         ("Contact", {"fields": ["address", "contact_name", "contact_phone", "contact_email"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request=None, **kwargs):
+        if db_field.name == "perimeter":
+            kwargs["widget"] = PerimeterWidget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

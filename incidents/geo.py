@@ -14,6 +14,7 @@ import shapely
 from pyproj import Geod
 from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.ops import unary_union
 
 WGS84 = Geod(ellps="WGS84")
 
@@ -187,6 +188,19 @@ def normalise_perimeter(geometry):
         piece = translate(geometry, xoff=shift).intersection(box(-180, -90, 180, 90))
         parts.extend(p for p in getattr(piece, "geoms", [piece]) if isinstance(p, Polygon))
     return MultiPolygon([p for p in parts if not p.is_empty])
+
+
+def continuous(geometry):
+    """The inverse of `normalise_perimeter`, for drawing: a perimeter stored as parts either
+    side of 180° becomes one shape running past 180° again, so a map shows (and lets a
+    person edit) the site as it is, instead of as two slivers at opposite ends of the world.
+    """
+    polygons = list(geometry.geoms) if isinstance(geometry, MultiPolygon) else [geometry]
+    min_x, _, max_x, _ = geometry.bounds
+    if max_x - min_x <= 180:
+        return geometry
+    shifted = unary_union([translate(p, xoff=360) if p.bounds[2] <= 0 else p for p in polygons])
+    return shifted if isinstance(shifted, MultiPolygon) else MultiPolygon([shifted])
 
 
 def perimeter_problem(geometry):

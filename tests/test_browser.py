@@ -77,3 +77,17 @@ def test_admin_site_page_draws_the_perimeter_on_a_leaflet_map(page, admin_user, 
     page.wait_for_selector(".leaflet-overlay-pane path")
     assert page.locator(".leaflet-overlay-pane path").count() >= 1
     assert page.input_value("#id_code") == "CGK"
+
+
+def test_site_across_the_antimeridian_is_drawn_as_one_visible_shape(page, admin_user):
+    from tests.conftest import make_site
+
+    site = make_site("WYV", 179.9995, -16.788, 1000, timezone="Pacific/Fiji")
+    sign_in(page, "admin", "pw-admin")
+    page.goto(f"/admin/incidents/site/{site.pk}/change/")
+    path = page.locator(".leaflet-overlay-pane path").first
+    path.wait_for()
+    box = path.bounding_box()
+    # Split into slivers at opposite ends of the world it would be a few pixels wide.
+    assert box["width"] > 100 and box["height"] > 100
+    assert page.locator(".leaflet-overlay-pane path").count() == 1

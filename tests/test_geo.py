@@ -191,3 +191,18 @@ def test_perimeter_wrapped_into_plus_minus_180_is_read_as_crossing_the_antimerid
     difference = geo.normalise_perimeter(wrapped) ^ geo.normalise_perimeter(drawn)
     assert difference.area < 1e-12
     assert geo.distance_to_perimeter_m(-179.98, lat, geo.normalise_perimeter(wrapped)) > 1000
+
+
+def test_continuous_joins_a_split_perimeter_for_drawing():
+    lon, lat = PLACES["fiji_antimeridian"]
+    drawn = square(lon, lat, 1000)
+    joined = geo.continuous(geo.normalise_perimeter(drawn))
+    assert len(joined.geoms) == 1
+    assert joined.bounds[2] > 180
+    assert abs(joined.area - drawn.area) < 1e-12
+    assert geo.normalise_perimeter(joined).equals(geo.normalise_perimeter(drawn))
+
+
+def test_continuous_leaves_an_ordinary_perimeter_alone():
+    perimeter = geo.normalise_perimeter(square(*PLACES["jakarta"], 1000))
+    assert geo.continuous(perimeter) is perimeter

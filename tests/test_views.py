@@ -180,3 +180,34 @@ def test_admin_status_change_is_validated_and_logged(client, admin_user, record,
         "under_review",
         admin_user,
     )
+
+
+def test_admin_shows_a_site_across_180_as_one_shape_and_saves_it_split_again(client, admin_user):
+    import json
+
+    from tests.conftest import make_site
+
+    site = make_site("WYV", 179.9995, -16.788, 1000, timezone="Pacific/Fiji")
+    client.force_login(admin_user)
+    url = reverse("admin:incidents_site_change", args=[site.pk])
+    shown = json.loads(_perimeter_widget_value(client.get(url)))
+    assert len(shown["coordinates"]) == 1  # one polygon, as drawn
+    longitudes = [x for x, _ in shown["coordinates"][0][0]]
+    assert max(longitudes) > 180 and min(longitudes) > 0  # continuous across 180
+
+    response = client.post(url, admin_site_form(site, perimeter=json.dumps(shown)))
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert len(site.perimeter) == 2
+    assert all(-180 <= x <= 180 for polygon in site.perimeter for x, _ in polygon[0].coords)
+
+
+def _perimeter_widget_value(response):
+    """The GeoJSON the perimeter map widget is given, from its hidden textarea."""
+    import html
+    import re
+
+    match = re.search(
+        r'<textarea[^>]*name="perimeter"[^>]*>(.*?)</textarea>', response.content.decode(), re.S
+    )
+    return html.unescape(match.group(1)).strip()

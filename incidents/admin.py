@@ -124,16 +124,7 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
     date_hierarchy = "first_seen"
     list_select_related = ["site"]
     autocomplete_fields = ["site", "reported_by"]
-    readonly_fields = [
-        "reference",
-        "zone",
-        "zone_ring_m",
-        "distance_m",
-        "computed_severity",
-        "severity",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [*Incident.DERIVED_FIELDS, "created_at", "updated_at"]
     inlines = [ActionInline, EvidenceInline, TimelineInline]
     fieldsets = [
         (None, {"fields": ["reference", "site", "status", "source", "external_id"]}),

@@ -3,6 +3,7 @@ from django.db import transaction
 from leaflet.admin import LeafletGeoAdmin
 
 from . import services
+from .choices import TimelineKind
 from .models import (
     Evidence,
     Incident,
@@ -11,7 +12,6 @@ from .models import (
     Site,
     SiteMembership,
     TimelineEntry,
-    TimelineKind,
 )
 from .widgets import PerimeterWidget
 

@@ -24,6 +24,23 @@ from django.utils import timezone
 from shapely import wkb
 
 from . import geo
+from .choices import (
+    SEVERITY_ORDER,
+    SWARM_SIZE,
+    TRANSITIONS,
+    ActionKind,
+    AltitudeMethod,
+    Behaviour,
+    Category,
+    DetectionMethod,
+    Role,
+    Severity,
+    SiteKind,
+    Source,
+    Status,
+    TimelineKind,
+    UasIdType,
+)
 from .fields import ChoiceListField
 
 # A sighting may be logged a little ahead of the server clock (phones drift), never more.
@@ -33,23 +50,6 @@ MAX_DISTANCE_FROM_SITE_M = 100_000
 DEFAULT_ZONE_RADII_M = (500, 1000, 5000)
 MAX_ZONE_RINGS = 6
 MAX_ZONE_RADIUS_M = 100_000
-
-MAKE_MODEL_SUGGESTIONS = [
-    "DJI Mavic 2",
-    "DJI Mavic 3",
-    "DJI Mavic Air 2",
-    "DJI Air 3",
-    "DJI Mini 3",
-    "DJI Mini 4 Pro",
-    "DJI Phantom 4",
-    "DJI Matrice 300",
-    "DJI Inspire 2",
-    "Autel EVO II",
-    "Parrot Anafi",
-    "Skydio 2",
-    "Home-built FPV",
-    "Unknown",
-]
 
 
 def shape_of(geometry):
@@ -71,21 +71,6 @@ def default_zone_radii():
 
 
 # --- Sites and who may see them -------------------------------------------------------
-
-
-class SiteKind(models.TextChoices):
-    AIRPORT = "airport", "Airport"
-    POWER_PLANT = "power_plant", "Power plant"
-    PRISON = "prison", "Prison"
-    PORT = "port", "Port"
-    STADIUM = "stadium", "Stadium"
-    GOVERNMENT = "government", "Government building"
-    OTHER = "other", "Other"
-
-
-class Role(models.TextChoices):
-    STAFF = "staff", "Staff"
-    SUPERVISOR = "supervisor", "Supervisor"
 
 
 def _member_site_ids(user, role=None):
@@ -245,102 +230,6 @@ class RegulatorGrant(models.Model):
 
 
 # --- Incidents ------------------------------------------------------------------------
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    REPORTED = "reported", "Reported to authority"
-    CLOSED = "closed", "Closed"
-
-
-# Sensible next steps only. Returning to draft lets staff fix a report a supervisor sent
-# back; reopening a closed incident goes through review again.
-TRANSITIONS = {
-    Status.DRAFT: {Status.SUBMITTED},
-    Status.SUBMITTED: {Status.UNDER_REVIEW, Status.DRAFT},
-    Status.UNDER_REVIEW: {Status.REPORTED, Status.CLOSED, Status.DRAFT},
-    Status.REPORTED: {Status.CLOSED},
-    Status.CLOSED: {Status.UNDER_REVIEW},
-}
-# Staff may move their site's incidents along these; every other move is a supervisor's.
-STAFF_TRANSITIONS = {(Status.DRAFT, Status.SUBMITTED)}
-
-
-class Source(models.TextChoices):
-    STAFF = "staff", "Staff report"
-    SENSOR = "sensor", "Sensor"
-    IMPORT = "import", "Import"
-
-
-class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
-
-
-SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
-SWARM_SIZE = 3
-
-
-class Category(models.TextChoices):
-    MULTIROTOR = "multirotor", "Multirotor"
-    FIXED_WING = "fixed_wing", "Fixed wing"
-    VTOL = "vtol", "VTOL"
-    HELICOPTER = "helicopter", "Helicopter"
-    UNKNOWN = "unknown", "Unknown"
-
-
-class AltitudeMethod(models.TextChoices):
-    VISUAL = "visual", "Visual estimate"
-    REFERENCE = "reference", "Compared with a known height"
-    RANGEFINDER = "rangefinder", "Rangefinder"
-    RADAR = "radar", "Radar"
-    REMOTE_ID = "remote_id", "Remote ID"
-    OTHER = "other", "Other"
-
-
-class Behaviour(models.TextChoices):
-    HOVERING = "hovering", "Hovering"
-    TRANSITING = "transiting", "Transiting"
-    LOITERING = "loitering", "Loitering"
-    CIRCLING = "circling", "Circling"
-    FILMING = "filming", "Filming"
-    PAYLOAD_DROP = "payload_drop", "Payload drop"
-    ERRATIC = "erratic", "Erratic"
-
-
-class DetectionMethod(models.TextChoices):
-    VISUAL = "visual", "Visual"
-    ACOUSTIC = "acoustic", "Acoustic"
-    RADAR = "radar", "Radar"
-    RF = "rf", "RF detector"
-    REMOTE_ID = "remote_id", "Remote ID"
-    CAMERA = "camera", "Camera"
-    OTHER = "other", "Other"
-
-
-class UasIdType(models.TextChoices):
-    """ASTM F3411 UAS ID types."""
-
-    SERIAL = "serial", "Serial number (ANSI/CTA-2063-A)"
-    CAA_REGISTRATION = "caa_registration", "CAA registration"
-    UTM_UUID = "utm_uuid", "UTM assigned UUID"
-    SESSION_ID = "session_id", "Specific session ID"
-
-
-class ActionKind(models.TextChoices):
-    """Non-kinetic responses only: SkyLedger records, it never acts against a drone."""
-
-    NOTIFIED_POLICE = "notified_police", "Notified police"
-    NOTIFIED_ATC = "notified_atc", "Notified air traffic control"
-    NOTIFIED_AVIATION_AUTHORITY = "notified_authority", "Notified aviation authority"
-    SHELTERED_STAFF = "sheltered_staff", "Sheltered staff"
-    PAUSED_OPERATIONS = "paused_operations", "Paused operations"
-    RECORDED_EVIDENCE = "recorded_evidence", "Recorded evidence"
-    OTHER = "other", "Other"
 
 
 def default_detection_methods():
@@ -762,13 +651,6 @@ class Evidence(models.Model):
                 mimetypes.guess_type(self.original_name)[0] or "application/octet-stream"
             )
         super().save(*args, **kwargs)
-
-
-class TimelineKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS = "status", "Status changed"
-    SEVERITY = "severity", "Severity overridden"
-    COMMENT = "comment", "Comment"
 
 
 class TimelineEntry(models.Model):

@@ -8,18 +8,8 @@ for bad data, or `ServiceError` (with a `code`) when the request itself is not a
 from django.db import transaction
 from django.utils import timezone
 
-from .models import (
-    STAFF_TRANSITIONS,
-    TRANSITIONS,
-    Incident,
-    IncidentAction,
-    Role,
-    Severity,
-    SiteMembership,
-    Status,
-    TimelineEntry,
-    TimelineKind,
-)
+from .choices import STAFF_TRANSITIONS, TRANSITIONS, Role, Severity, Status, TimelineKind
+from .models import Incident, IncidentAction, SiteMembership, TimelineEntry
 
 
 class ServiceError(Exception):

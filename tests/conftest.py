@@ -16,7 +16,8 @@ from django.utils import timezone
 from shapely.geometry import Polygon
 
 from incidents import geo, services
-from incidents.models import RegulatorGrant, Role, Site, SiteKind, SiteMembership, geos_of
+from incidents.choices import Role, SiteKind
+from incidents.models import RegulatorGrant, Site, SiteMembership, geos_of
 
 
 def square(lon, lat, half_side_m):

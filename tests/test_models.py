@@ -10,13 +10,12 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from incidents import geo
+from incidents.choices import Severity, Status
 from incidents.models import (
     Evidence,
     Incident,
     IncidentAction,
-    Severity,
     Site,
-    Status,
     compute_severity,
 )
 from tests.conftest import incident_fields, make_site, square

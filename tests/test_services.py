@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from incidents import services
-from incidents.models import Incident, Severity, Status, TimelineKind
+from incidents.choices import Severity, Status, TimelineKind
+from incidents.models import Incident
 from tests.conftest import incident_fields
 
 

@@ -93,3 +93,9 @@ def test_checks_pass_on_this_machine():
 
 def test_evidence_is_never_served_from_a_public_media_url(client, db):
     assert client.get("/media/evidence/CGK/x/photo.png").status_code == 404
+
+
+def test_models_and_migrations_agree(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

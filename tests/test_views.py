@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from incidents.models import Incident, Site, Status, TimelineEntry
+from incidents.choices import Status
+from incidents.models import Incident, Site, TimelineEntry
 
 
 def test_anonymous_home_page_invites_sign_in(client, db):

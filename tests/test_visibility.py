@@ -2,7 +2,8 @@
 
 import pytest
 
-from incidents.models import Incident, Site, Status
+from incidents.choices import Status
+from incidents.models import Incident, Site
 
 SITES_SEEN = {
     "staff_a": {"CGK"},

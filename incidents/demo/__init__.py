@@ -19,24 +19,20 @@ from django.utils import timezone
 from shapely.geometry import Polygon
 
 from .. import geo, services
-from ..models import (
+from ..choices import (
     MAKE_MODEL_SUGGESTIONS,
     ActionKind,
     AltitudeMethod,
     Behaviour,
     Category,
     DetectionMethod,
-    Incident,
-    RegulatorGrant,
     Role,
-    Site,
     SiteKind,
-    SiteMembership,
     Source,
     Status,
     UasIdType,
-    geos_of,
 )
+from ..models import Incident, RegulatorGrant, Site, SiteMembership, geos_of
 
 DEMO_PASSWORD = "skyledger-demo"
 INCIDENT_COUNT = 500

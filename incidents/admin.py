@@ -3,7 +3,7 @@ from django.db import transaction
 from leaflet.admin import LeafletGeoAdmin
 
 from . import services
-from .choices import TimelineKind
+from .choices import MAKE_MODEL_SUGGESTIONS, TimelineKind
 from .models import (
     Evidence,
     Incident,
@@ -13,7 +13,7 @@ from .models import (
     SiteMembership,
     TimelineEntry,
 )
-from .widgets import PerimeterWidget
+from .widgets import DatalistTextInput, PerimeterWidget
 
 
 class ScopedAdminMixin:
@@ -125,6 +125,12 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
     list_select_related = ["site"]
     autocomplete_fields = ["site", "reported_by"]
     readonly_fields = [*Incident.DERIVED_FIELDS, "created_at", "updated_at"]
+
+    def formfield_for_dbfield(self, db_field, request=None, **kwargs):
+        if db_field.name == "make_model":
+            kwargs["widget"] = DatalistTextInput(MAKE_MODEL_SUGGESTIONS)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     inlines = [ActionInline, EvidenceInline, TimelineInline]
     fieldsets = [
         (None, {"fields": ["reference", "site", "status", "source", "external_id"]}),

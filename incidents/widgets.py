@@ -1,3 +1,4 @@
+from django import forms
 from leaflet.admin import LeafletAdminWidget
 
 from . import geo
@@ -15,3 +16,21 @@ class PerimeterWidget(LeafletAdminWidget):
         if value:
             value = geos_of(geo.continuous(shape_of(value)))
         return super().serialize(value)
+
+
+class DatalistTextInput(forms.TextInput):
+    """A free-text input that offers suggestions (an HTML datalist) without limiting to them."""
+
+    template_name = "incidents/widgets/datalist_text.html"
+
+    def __init__(self, suggestions, attrs=None):
+        super().__init__(attrs)
+        self.suggestions = list(suggestions)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        list_id = f"{context['widget']['attrs'].get('id', name)}-suggestions"
+        context["widget"]["attrs"]["list"] = list_id
+        context["widget"]["list_id"] = list_id
+        context["widget"]["suggestions"] = self.suggestions
+        return context

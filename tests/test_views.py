@@ -140,9 +140,8 @@ def test_admin_ring_change_recomputes_incidents(client, admin_user, record, site
     assert incident.zone_ring_m == 2500
 
 
-def test_admin_status_change_is_validated_and_logged(client, admin_user, record, site_a):
-    incident = record(site_a, status=Status.CLOSED)
-    client.force_login(admin_user)
+def admin_incident_form(client, incident, **changes):
+    """The admin change form's data for an incident, as a browser would post it."""
     url = reverse("admin:incidents_incident_change", args=[incident.pk])
     form = client.get(url).context["adminform"].form
     data = {
@@ -152,8 +151,7 @@ def test_admin_status_change_is_validated_and_logged(client, admin_user, record,
     }
     data.update(
         {
-            "site": site_a.pk,
-            "status": "draft",
+            "site": incident.site_id,
             "location": incident.location.geojson,
             "first_seen_0": incident.first_seen.strftime("%Y-%m-%d"),
             "first_seen_1": incident.first_seen.strftime("%H:%M:%S"),
@@ -168,6 +166,14 @@ def test_admin_status_change_is_validated_and_logged(client, admin_user, record,
         data[f"{prefix}-INITIAL_FORMS"] = "0"
     for key in ("observer_location", "rid_operator_location", "rid_takeoff_location", "last_seen"):
         data.pop(key, None)
+    data.update(changes)
+    return url, data
+
+
+def test_admin_status_change_is_validated_and_logged(client, admin_user, record, site_a):
+    incident = record(site_a, status=Status.CLOSED)
+    client.force_login(admin_user)
+    url, data = admin_incident_form(client, incident, status="draft")
     response = client.post(url, data)
     assert "An incident cannot go from Closed to Draft." in response.content.decode()
     assert Incident.objects.get(pk=incident.pk).status == Status.CLOSED
@@ -181,6 +187,28 @@ def test_admin_status_change_is_validated_and_logged(client, admin_user, record,
         "under_review",
         admin_user,
     )
+
+
+def test_admin_refuses_a_location_off_the_globe_and_keeps_what_was_typed(
+    client, admin_user, record, site_a
+):
+    incident = record(site_a)
+    client.force_login(admin_user)
+    bad = '{"type": "Point", "coordinates": [106.65, 95.0]}'
+    url, data = admin_incident_form(client, incident, location=bad, narrative="Typed text")
+    response = client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Latitude must be between -90 and 90 (got 95)." in page
+    assert "Typed text" in page
+    assert Incident.objects.get(pk=incident.pk).location.equals(incident.location)
+
+
+def test_admin_offers_make_and_model_suggestions(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:incidents_incident_add")).content.decode()
+    assert 'list="id_make_model-suggestions"' in page
+    assert '<option value="DJI Mavic 2">' in page
 
 
 def test_admin_shows_a_site_across_180_as_one_shape_and_saves_it_split_again(client, admin_user):

@@ -488,6 +488,9 @@ class Incident(models.Model):
             "rid_takeoff_location",
         ):
             point = getattr(self, name)
+            if point is not None and point.srid and point.srid != 4326:
+                point = point.transform(4326, clone=True)
+                setattr(self, name, point)
             if point is not None:
                 problem = geo.point_problem(point.x, point.y)
                 if problem:

@@ -405,3 +405,12 @@ def test_same_external_id_from_the_same_source_at_a_site_is_refused(record, site
     ]
     new_incident(site_a, source="import", external_id="track-17").full_clean()
     new_incident(site_a, source="sensor").full_clean()  # no external id: never a clash
+
+
+def test_location_in_web_mercator_is_converted_to_wgs84(site_a):
+    centre = site_a.perimeter_shape().centroid
+    mercator = Point(centre.x, centre.y, srid=4326).transform(3857, clone=True)
+    incident = new_incident(site_a, location=mercator)
+    incident.full_clean()
+    assert incident.location.srid == 4326
+    assert incident.location.x == pytest.approx(centre.x)

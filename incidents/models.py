@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -599,6 +600,12 @@ class IncidentAction(models.Model):
             raise ValidationError({"note": "Describe the action taken."})
 
 
+def evidence_storage():
+    """Evidence lives under MEDIA_ROOT but its URLs point at the authenticated file view,
+    which checks who is asking; MEDIA_ROOT itself is never served."""
+    return FileSystemStorage(base_url="/evidence/files/")
+
+
 def evidence_path(instance, filename):
     return f"evidence/{instance.incident.site.code}/{uuid.uuid4().hex}/{filename}"
 
@@ -607,7 +614,7 @@ class Evidence(models.Model):
     """A file attached to an incident, with the SHA-256 that proves it unchanged."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(upload_to=evidence_path, max_length=300)
+    file = models.FileField(upload_to=evidence_path, storage=evidence_storage, max_length=300)
     original_name = models.CharField(max_length=255, editable=False)
     sha256 = models.CharField("SHA-256", max_length=64, editable=False)
     size_bytes = models.PositiveBigIntegerField(editable=False)
@@ -641,6 +648,9 @@ class Evidence(models.Model):
             )
 
     def save(self, *args, **kwargs):
+        if self.file and not self.file._committed and not self.original_name:
+            # An upload not yet written to storage still has the name the person gave it.
+            self.original_name = self.file.name.rsplit("/", 1)[-1]
         if not self.sha256:
             digest = hashlib.sha256()
             self.file.seek(0)

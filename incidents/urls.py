@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("evidence/files/<path:name>", views.evidence_file, name="evidence_file"),
 ]

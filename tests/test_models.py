@@ -414,3 +414,33 @@ def test_location_in_web_mercator_is_converted_to_wgs84(site_a):
     incident.full_clean()
     assert incident.location.srid == 4326
     assert incident.location.x == pytest.approx(centre.x)
+
+
+def test_operator_described_but_not_ticked_is_refused(site_a):
+    errors = errors_of(new_incident(site_a, operator_description="Man in a red jacket"))
+    assert errors["operator_seen"] == [
+        "An operator is described: tick “operator seen” or clear the description."
+    ]
+
+
+def test_repeated_detection_method_is_refused(site_a):
+    errors = errors_of(new_incident(site_a, detection_methods=["radar", "radar"]))
+    assert errors["detection_methods"] == ["Each value may appear only once."]
+
+
+def test_detection_methods_must_be_a_list(site_a):
+    errors = errors_of(new_incident(site_a, detection_methods="visual"))
+    assert errors["detection_methods"] == ["Give a list of values."]
+
+
+def test_empty_perimeter_is_refused(db):
+    empty = MultiPolygon(srid=4326)
+    message = errors_of(site_with(perimeter=empty))["perimeter"][0]
+    assert message == "The perimeter is empty: draw the site's boundary on the map."
+
+
+def test_perimeter_far_past_180_is_refused(db):
+    perimeter = MultiPolygon(Polygon(((370, 0), (370, 1), (371, 1), (371, 0), (370, 0))))
+    assert errors_of(site_with(perimeter=perimeter))["perimeter"] == [
+        "The perimeter has a longitude outside -180 to 180: check the coordinates."
+    ]

@@ -168,3 +168,9 @@ def test_recompute_site_updates_zones_after_rings_change(record, site_a):
     assert services.recompute_site(site_a) == 1
     incident.refresh_from_db()
     assert (incident.zone, incident.zone_ring_m, incident.severity) == ("ring", 2500, "medium")
+
+
+def test_outsider_cannot_comment(record, site_a, staff_b):
+    with pytest.raises(services.ServiceError) as caught:
+        services.add_comment(record(site_a), staff_b, "Not my site")
+    assert caught.value.message == "Only members of CGK can comment."

@@ -99,3 +99,16 @@ def test_models_and_migrations_agree(db):
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_unparseable_database_url_is_explained():
+    result = run_django("check", DATABASE_URL="nonsense://what")
+    assert result.returncode != 0
+    assert "DATABASE_URL is not understood" in result.stderr
+
+
+def test_seed_demo_refuses_a_negative_count(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=r"--incidents must be 0 or more\."):
+        call_command("seed_demo", incidents=-1, force=True)

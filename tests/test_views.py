@@ -240,3 +240,22 @@ def _perimeter_widget_value(response):
         r'<textarea[^>]*name="perimeter"[^>]*>(.*?)</textarea>', response.content.decode(), re.S
     )
     return html.unescape(match.group(1)).strip()
+
+
+HOME_SITES = {
+    "staff_a": ["Soekarno-Hatta"],
+    "supervisor_a": ["Soekarno-Hatta"],
+    "staff_b": ["Ngurah Rai"],
+    "regulator": ["Soekarno-Hatta"],
+    "admin": ["Soekarno-Hatta", "Ngurah Rai"],
+}
+
+
+@pytest.mark.parametrize("persona", [*HOME_SITES, "anonymous"])
+def test_home_page_as_each_persona(client, personas, persona):
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    page = client.get("/").content.decode()
+    for name in ("Soekarno-Hatta", "Ngurah Rai"):
+        assert (name in page) == (name in HOME_SITES.get(persona, []))
+    assert ("Sign in" in page) == (persona == "anonymous")

@@ -74,11 +74,8 @@ def default_zone_radii():
 # --- Sites and who may see them -------------------------------------------------------
 
 
-def _member_site_ids(user, role=None):
-    memberships = SiteMembership.objects.filter(user=user)
-    if role:
-        memberships = memberships.filter(role=role)
-    return memberships.values("site_id")
+def _member_site_ids(user):
+    return SiteMembership.objects.filter(user=user).values("site_id")
 
 
 def _granted_site_ids(user):

@@ -1,5 +1,6 @@
-"""The verbs of SkyLedger. Views, the API, the admin and commands call these; none of them
-changes an incident's status or severity by hand.
+"""The verbs of SkyLedger. Views, the API and commands call these rather than changing an
+incident's status or severity by hand. (The Django admin, the administrators' own tool, edits
+through the same model validation and writes the same timeline entries itself.)
 
 Each function validates through the models' `full_clean()` and raises `ValidationError`
 for bad data, or `ServiceError` (with a `code`) when the request itself is not allowed.

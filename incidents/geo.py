@@ -139,6 +139,20 @@ def locate(lon, lat, perimeter, radii_m):
     return classify_zone(distance_to_perimeter_m(lon, lat, perimeter), radii_m)
 
 
+def rectangle(lon, lat, half_length_m, half_width_m, bearing_deg=0):
+    """A geodesic rectangle centred on (lon, lat), its long axis along `bearing_deg`.
+
+    Corners lie half_length_m along the axis and then half_width_m across it. Longitudes
+    stay continuous across 180° (see `unwrap`), as a map widget would draw them.
+    """
+    corners = []
+    for along, across in [(0, 90), (0, -90), (180, -90), (180, 90)]:
+        x, y, _ = WGS84.fwd(lon, lat, bearing_deg + along, half_length_m)
+        x, y, _ = WGS84.fwd(x, y, bearing_deg + across, half_width_m)
+        corners.append((x, y))
+    return unwrap(Polygon(corners))
+
+
 def crosses_antimeridian(geometry):
     """True when the geometry's longitudes run past ±180 (drawn across the date line)."""
     min_x, _, max_x, _ = geometry.bounds

@@ -13,7 +13,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils import timezone
-from shapely.geometry import Polygon
 
 from incidents import geo, services
 from incidents.choices import Role, SiteKind
@@ -22,13 +21,7 @@ from incidents.models import RegulatorGrant, Site, SiteMembership, geos_of
 
 def square(lon, lat, half_side_m):
     """A geodesic square around (lon, lat) whose corners are half_side_m north/south/east/west."""
-    corners = []
-    for az_ns, az_ew in [(0, 90), (0, 270), (180, 270), (180, 90)]:
-        x, y, _ = geo.WGS84.fwd(lon, lat, az_ns, half_side_m)
-        x, y, _ = geo.WGS84.fwd(x, y, az_ew, half_side_m)
-        corners.append((x, y))
-    # Keep longitudes continuous across 180, as a map widget draws them.
-    return geo.unwrap(Polygon(corners))
+    return geo.rectangle(lon, lat, half_side_m, half_side_m)
 
 
 def make_site(code, lon, lat, half_side_m=1000, **fields):

@@ -16,7 +16,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
-from shapely.geometry import Polygon
 
 from .. import geo, services
 from ..choices import (
@@ -108,23 +107,11 @@ def demo_sites():
     return sites
 
 
-def rectangle(lat, lon, half_length_m, half_width_m, bearing_deg):
-    """A geodesic rectangle around a point, as a shapely Polygon (may run past ±180)."""
-    corners = []
-    for along, across in [(1, 1), (1, -1), (-1, -1), (-1, 1)]:
-        x, y, _ = geo.WGS84.fwd(lon, lat, bearing_deg + (0 if along > 0 else 180), half_length_m)
-        x, y, _ = geo.WGS84.fwd(x, y, bearing_deg + 90 * across, half_width_m)
-        # Keep the ring continuous across the antimeridian; normalise_perimeter splits it.
-        x = x + 360 if x - lon < -180 else x - 360 if x - lon > 180 else x
-        corners.append((x, y))
-    return Polygon(corners)
-
-
 def ensure_sites():
     sites = {}
     for spec in demo_sites():
-        shape = rectangle(
-            spec.lat, spec.lon, spec.half_length_m, spec.half_width_m, spec.bearing_deg
+        shape = geo.rectangle(
+            spec.lon, spec.lat, spec.half_length_m, spec.half_width_m, spec.bearing_deg
         )
         perimeter = geos_of(geo.normalise_perimeter(shape))
         wanted = {

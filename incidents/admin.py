@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.db import transaction
-from leaflet.admin import LeafletGeoAdmin
+from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from . import services
 from .choices import MAKE_MODEL_SUGGESTIONS, TimelineKind
 from .models import (
+    Drone,
     Evidence,
     Incident,
     IncidentAction,
@@ -76,6 +77,19 @@ class ActionInline(admin.TabularInline):
     readonly_fields = ["recorded_by"]
 
 
+class DroneInline(LeafletGeoAdminMixin, admin.StackedInline):
+    model = Drone
+    extra = 0
+    fields = [
+        ("uas_id", "uas_id_type"),
+        ("category", "make_model"),
+        "operator_id",
+        "operator_location",
+        "takeoff_location",
+        "description",
+    ]
+
+
 class EvidenceInline(admin.TabularInline):
     model = Evidence
     extra = 0
@@ -117,8 +131,8 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
         "reference",
         "narrative",
         "make_model",
-        "rid_uas_id",
-        "rid_operator_id",
+        "drones__uas_id",
+        "drones__operator_id",
         "authority_reference",
     ]
     date_hierarchy = "first_seen"
@@ -131,7 +145,7 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
             kwargs["widget"] = DatalistTextInput(MAKE_MODEL_SUGGESTIONS)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    inlines = [ActionInline, EvidenceInline, TimelineInline]
+    inlines = [DroneInline, ActionInline, EvidenceInline, TimelineInline]
     fieldsets = [
         (None, {"fields": ["reference", "site", "status", "source", "external_id"]}),
         ("When", {"fields": ["first_seen", "last_seen", "reported_at", "reported_by"]}),
@@ -152,19 +166,6 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
                     "payload_description",
                     "detection_methods",
                 ]
-            },
-        ),
-        (
-            "Remote ID",
-            {
-                "fields": [
-                    "rid_uas_id",
-                    "rid_uas_id_type",
-                    "rid_operator_id",
-                    "rid_operator_location",
-                    "rid_takeoff_location",
-                ],
-                "classes": ["collapse"],
             },
         ),
         ("Operator", {"fields": ["operator_seen", "operator_description"]}),

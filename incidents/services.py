@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .choices import STAFF_TRANSITIONS, TRANSITIONS, Role, Severity, Status, TimelineKind
-from .models import Incident, IncidentAction, SiteMembership, TimelineEntry
+from .models import Drone, Incident, IncidentAction, SiteMembership, TimelineEntry
 
 
 class ServiceError(Exception):
@@ -33,10 +33,11 @@ def role_at(user, site):
     )
 
 
-def record_incident(*, site, reported_by, actions=(), **fields):
+def record_incident(*, site, reported_by, actions=(), drones=(), **fields):
     """Record a new incident at a site and start its timeline.
 
-    `fields` are Incident fields; `actions` is a list of dicts of IncidentAction fields.
+    `fields` are Incident fields; `actions` is a list of dicts of IncidentAction fields and
+    `drones` a list of dicts of Drone fields (one per drone identified).
     A staff report needs a member of the site; sensor and import sources may pass
     reported_by=None.
     """
@@ -50,6 +51,10 @@ def record_incident(*, site, reported_by, actions=(), **fields):
         incident.save()
         for action in actions:
             item = IncidentAction(incident=incident, recorded_by=reported_by, **action)
+            item.full_clean()
+            item.save()
+        for drone in drones:
+            item = Drone(incident=incident, **drone)
             item.full_clean()
             item.save()
         TimelineEntry.objects.create(

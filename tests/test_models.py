@@ -12,6 +12,7 @@ from django.utils import timezone
 from incidents import geo
 from incidents.choices import Severity, Status
 from incidents.models import (
+    Drone,
     Evidence,
     Incident,
     IncidentAction,
@@ -50,8 +51,6 @@ def test_valid_incident_passes_full_clean(site_a):
         ("location", 106.6, -91, "Latitude must be between -90 and 90 (got -91)."),
         ("location", 186.6, -6.1, "Longitude must be between -180 and 180 (got 186.6)."),
         ("observer_location", -6.1, 106.6, "Are latitude and longitude swapped?"),
-        ("rid_operator_location", 0, 95, "Latitude must be between -90 and 90 (got 95)."),
-        ("rid_takeoff_location", -200, 0, "Longitude must be between -180 and 180 (got -200)."),
     ],
 )
 def test_coordinates_out_of_range_are_refused(site_a, field, lon, lat, message):
@@ -144,14 +143,34 @@ def test_location_far_from_the_site_is_refused_as_a_likely_typo(site_a):
     assert "choose the right site" in errors["location"][0]
 
 
-def test_remote_id_uas_id_and_its_type_go_together(site_a):
-    assert errors_of(new_incident(site_a, rid_uas_id_type="serial"))["rid_uas_id"] == [
+@pytest.mark.parametrize(
+    ("field", "lon", "lat", "message"),
+    [
+        ("operator_location", 0, 95, "Latitude must be between -90 and 90 (got 95)."),
+        ("takeoff_location", -200, 0, "Longitude must be between -180 and 180 (got -200)."),
+    ],
+)
+def test_drone_coordinates_out_of_range_are_refused(record, site_a, field, lon, lat, message):
+    drone = Drone(incident=record(site_a), **{field: Point(lon, lat, srid=4326)})
+    assert message in errors_of(drone)[field][0]
+
+
+def test_remote_id_uas_id_and_its_type_go_together(record, site_a):
+    incident = record(site_a)
+    assert errors_of(Drone(incident=incident, uas_id_type="serial"))["uas_id"] == [
         "Give the Remote ID UAS ID, or clear its type."
     ]
-    assert (
-        "Say what kind of UAS ID"
-        in errors_of(new_incident(site_a, rid_uas_id="1581F6N8A23B2ML3Y3KR"))["rid_uas_id_type"][0]
-    )
+    drone = Drone(incident=incident, uas_id="1581F6N8A23B2ML3Y3KR")
+    assert "Say what kind of UAS ID" in errors_of(drone)["uas_id_type"][0]
+
+
+def test_a_swarm_incident_holds_one_record_per_drone(record, site_a):
+    drones = [
+        {"uas_id": f"1581F6N8A23B2ML3Y3K{i}", "uas_id_type": "serial", "operator_id": "OP-1"}
+        for i in range(4)
+    ]
+    incident = record(site_a, drone_count=4, drones=drones)
+    assert sorted(incident.drones.values_list("uas_id", flat=True)) == [d["uas_id"] for d in drones]
 
 
 def test_payload_described_but_not_ticked_is_refused(site_a):

@@ -80,7 +80,8 @@ def test_seed_demo_has_real_sites_every_role_and_varied_incidents(capsys):
     incidents = Incident.objects.all()
     assert incidents.filter(drone_count__gte=3).exists()
     assert incidents.filter(zone="inside").exists()
-    assert incidents.exclude(rid_uas_id="").exists()
+    assert incidents.filter(drones__uas_id__startswith="1581F").exists()
+    assert incidents.filter(drone_count__gte=3, drones__isnull=False).exists()
     assert len(set(incidents.values_list("status", flat=True))) >= 3
     assert len(set(incidents.values_list("severity", flat=True))) >= 3
     out = capsys.readouterr().out

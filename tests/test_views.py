@@ -161,10 +161,10 @@ def admin_incident_form(client, incident, **changes):
             "behaviours": [],
         }
     )
-    for prefix in ("actions", "evidence", "timeline"):
+    for prefix in ("drones", "actions", "evidence", "timeline"):
         data[f"{prefix}-TOTAL_FORMS"] = "0"
         data[f"{prefix}-INITIAL_FORMS"] = "0"
-    for key in ("observer_location", "rid_operator_location", "rid_takeoff_location", "last_seen"):
+    for key in ("observer_location", "last_seen"):
         data.pop(key, None)
     data.update(changes)
     return url, data

@@ -227,17 +227,25 @@ def incident_plan(rng, index, site, spec, now):
         "payload_description": "Small box slung under the airframe" if payload else "",
         "narrative": f"Demo report: {count} drone(s) seen near {site.name}.",
     }
+    drones = []
     if rng.random() < 0.3:  # Remote ID picked up on about a third
         fields["detection_methods"] = [*methods, DetectionMethod.REMOTE_ID.value]
-        fields["rid_uas_id"] = "1581F" + "".join(
-            rng.choices("0123456789ABCDEFGHJKLMNPRSTUVWXYZ", k=15)
-        )
-        fields["rid_uas_id_type"] = UasIdType.SERIAL
-        fields["rid_operator_id"] = f"OP-{rng.randrange(10**6):06d}"
-        fields["rid_operator_location"] = _offset(
-            rng, location.x, location.y, rng.uniform(200, 2500)
-        )
-        fields["rid_takeoff_location"] = fields["rid_operator_location"]
+        operator = _offset(rng, location.x, location.y, rng.uniform(200, 2500))
+        operator_id = f"OP-{rng.randrange(10**6):06d}"
+        # Remote ID names each drone of a swarm; a coordinated swarm shares its operator.
+        for _ in range(min(count, 6)):
+            drones.append(
+                {
+                    "uas_id": "1581F"
+                    + "".join(rng.choices("0123456789ABCDEFGHJKLMNPRSTUVWXYZ", k=15)),
+                    "uas_id_type": UasIdType.SERIAL,
+                    "category": fields["category"],
+                    "make_model": fields["make_model"],
+                    "operator_id": operator_id,
+                    "operator_location": operator,
+                    "takeoff_location": operator,
+                }
+            )
     else:
         fields["detection_methods"] = methods
     if rng.random() < 0.15:
@@ -254,7 +262,7 @@ def incident_plan(rng, index, site, spec, now):
                     "taken_at": first_seen + timedelta(minutes=rng.uniform(1, 30)),
                 }
             )
-    return fields, actions
+    return fields, actions, drones
 
 
 def status_path(rng, age_days):
@@ -290,7 +298,7 @@ def seed(now=None, incident_count=INCIDENT_COUNT):
         code = rng.choices(codes, weights)[0]
         site, spec = sites[code]
         # Draw every value even for incidents that exist, so the rest stay the same.
-        fields, actions = incident_plan(rng, index, site, spec, now)
+        fields, actions, drones = incident_plan(rng, index, site, spec, now)
         path = status_path(rng, (now - fields["first_seen"]).days)
         override = rng.random() < 0.03
         if fields["external_id"] in existing:
@@ -298,7 +306,12 @@ def seed(now=None, incident_count=INCIDENT_COUNT):
         staff, supervisor = cast[(code, Role.STAFF)], cast[(code, Role.SUPERVISOR)]
         reporter = staff if fields["source"] == Source.STAFF else None
         incident = services.record_incident(
-            site=site, reported_by=reporter, actions=actions, status=Status.DRAFT, **fields
+            site=site,
+            reported_by=reporter,
+            actions=actions,
+            drones=drones,
+            status=Status.DRAFT,
+            **fields,
         )
         at = fields["reported_at"]
         for status in path:

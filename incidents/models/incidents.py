@@ -1,31 +1,17 @@
-"""SkyLedger data model: sites, incidents, their evidence and history, and who may see what.
+"""Incidents: what was seen, where and when, its derived zone and severity, its history."""
 
-Data rules live in `clean()` and raise field-keyed ValidationErrors, so the admin, forms,
-the API and importers all give the same messages. Derived values (zone, distance, severity,
-reference) are computed in `save()` so they can never disagree with the data.
-"""
-
-import functools
-import hashlib
-import itertools
-import mimetypes
-import uuid
-import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from shapely import wkb
 
-from . import geo
-from .choices import (
+from .. import geo
+from ..choices import (
     SEVERITY_ORDER,
     SWARM_SIZE,
     TRANSITIONS,
@@ -34,197 +20,36 @@ from .choices import (
     Behaviour,
     Category,
     DetectionMethod,
-    Role,
     Severity,
-    SiteKind,
     Source,
     Status,
     TimelineKind,
-    UasIdType,
 )
-from .fields import ChoiceListField
+from ..fields import ChoiceListField
+from .sites import (
+    MAX_DISTANCE_FROM_SITE_M,
+    Site,
+    _granted_site_ids,
+    _member_site_ids,
+    _sees_everything,
+    _sees_nothing,
+)
 
 # A sighting may be logged a little ahead of the server clock (phones drift), never more.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# A location this far from its site is almost certainly a typo or the wrong site.
-MAX_DISTANCE_FROM_SITE_M = 100_000
-DEFAULT_ZONE_RADII_M = (500, 1000, 5000)
-MAX_ZONE_RINGS = 6
-MAX_ZONE_RADIUS_M = 100_000
 
 
-def shape_of(geometry):
-    """A GEOS geometry as a shapely one, for the pure helpers in geo.py."""
-    return wkb.loads(bytes(geometry.wkb))
-
-
-def geos_of(shape, srid=4326):
-    return GEOSGeometry(memoryview(shape.wkb), srid=srid)
-
-
-@functools.cache
-def known_timezones():
-    return frozenset(zoneinfo.available_timezones())  # reads the tz database from disk
-
-
-def default_zone_radii():
-    return list(DEFAULT_ZONE_RADII_M)
-
-
-# --- Sites and who may see them -------------------------------------------------------
-
-
-def _member_site_ids(user):
-    return SiteMembership.objects.filter(user=user).values("site_id")
-
-
-def _granted_site_ids(user):
-    return RegulatorGrant.sites.through.objects.filter(regulatorgrant__user=user).values("site_id")
-
-
-def _sees_everything(user):
-    return user.is_active and user.is_superuser
-
-
-def _sees_nothing(user):
-    return user is None or not user.is_authenticated or not user.is_active
-
-
-class SiteQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Sites the user may see: members see theirs, regulators their grants, admins all."""
-        if _sees_nothing(user):
-            return self.none()
-        if _sees_everything(user):
-            return self.all()
-        return self.filter(Q(pk__in=_member_site_ids(user)) | Q(pk__in=_granted_site_ids(user)))
-
-
-class Site(models.Model):
-    code = models.CharField(
-        max_length=8,
-        unique=True,
-        validators=[
-            RegexValidator(
-                r"^[A-Z0-9]{2,8}$",
-                "Use 2 to 8 capital letters or digits, for example CGK.",
-                code="invalid_code",
-            )
-        ],
-        help_text="Short code used in incident references, e.g. CGK.",
-    )
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=SiteKind.choices, default=SiteKind.OTHER)
-    perimeter = models.MultiPolygonField(srid=4326)
-    zone_radii_m = models.JSONField(
-        "alert ring distances (m)",
-        default=default_zone_radii,
-        blank=True,  # an empty list gets zone_radii_problem's message, not a generic one
-        help_text="Distances in metres outward from the perimeter, smallest first, "
-        "e.g. [500, 1000, 5000].",
-    )
-    timezone = models.CharField(
-        max_length=64, default="UTC", help_text="IANA time zone name, e.g. Asia/Jakarta."
-    )
-    address = models.TextField(blank=True)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_phone = models.CharField(max_length=50, blank=True)
-    contact_email = models.EmailField(blank=True)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = SiteQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self):
-        return f"{self.code}: {self.name}"
-
-    @property
-    def tzinfo(self):
-        return zoneinfo.ZoneInfo(self.timezone)
-
-    def perimeter_shape(self):
-        return shape_of(self.perimeter)
-
-    def locate(self, point):
-        """Zone and distance of a GEOS point relative to this site."""
-        return geo.locate(point.x, point.y, self.perimeter_shape(), self.zone_radii_m)
-
-    def clean(self):
-        errors = {}
-        if self.perimeter is not None:
-            if self.perimeter.srid and self.perimeter.srid != 4326:
-                self.perimeter = self.perimeter.transform(4326, clone=True)
-            shape = shape_of(self.perimeter)
-            problem = geo.perimeter_problem(shape)
+def clean_points(instance, names, errors):
+    """Bring the named point fields to WGS84 and note each one that is off the globe."""
+    for name in names:
+        point = getattr(instance, name)
+        if point is not None and point.srid and point.srid != 4326:
+            point = point.transform(4326, clone=True)
+            setattr(instance, name, point)
+        if point is not None:
+            problem = geo.point_problem(point.x, point.y)
             if problem:
-                errors["perimeter"] = problem
-            else:
-                self.perimeter = geos_of(geo.normalise_perimeter(shape))
-        radii_problem = zone_radii_problem(self.zone_radii_m)
-        if radii_problem:
-            errors["zone_radii_m"] = radii_problem
-        if self.timezone not in known_timezones():
-            errors["timezone"] = (
-                f"“{self.timezone}” is not a known IANA time zone. Use a name such as "
-                "Asia/Jakarta, Europe/London or Pacific/Fiji."
-            )
-        if errors:
-            raise ValidationError(errors)
-
-
-def zone_radii_problem(radii):
-    """A sentence saying what is wrong with a list of alert-ring distances, or None."""
-    example = "for example [500, 1000, 5000]"
-    if not isinstance(radii, list | tuple) or not radii:
-        return f"Give the alert ring distances in metres as a list, {example}."
-    if len(radii) > MAX_ZONE_RINGS:
-        return f"Give at most {MAX_ZONE_RINGS} alert rings."
-    if not all(isinstance(r, int | float) and not isinstance(r, bool) for r in radii):
-        return f"Alert ring distances must be numbers of metres, {example}."
-    if any(r <= 0 or r > MAX_ZONE_RADIUS_M for r in radii):
-        return f"Each alert ring distance must be between 1 and {MAX_ZONE_RADIUS_M} metres."
-    if any(b <= a for a, b in itertools.pairwise(radii)):
-        return f"Alert ring distances must increase outward, {example}."
-    return None
-
-
-class SiteMembership(models.Model):
-    """A user working at a site, as staff or as a supervisor."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "site"], name="one_membership_per_site")
-        ]
-
-    def __str__(self):
-        return f"{self.user}, {self.get_role_display().lower()} at {self.site.code}"
-
-
-class RegulatorGrant(models.Model):
-    """A regulator's read access to the submitted incidents of a set of sites."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regulator_grants"
-    )
-    authority = models.CharField(
-        max_length=200, help_text="e.g. Directorate General of Civil Aviation"
-    )
-    sites = models.ManyToManyField(Site, related_name="regulator_grants")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"{self.user} ({self.authority})"
+                errors[name] = problem
 
 
 # --- Incidents ------------------------------------------------------------------------
@@ -376,18 +201,6 @@ class Incident(models.Model):
         item_choices=DetectionMethod.choices, default=default_detection_methods
     )
 
-    rid_uas_id = models.CharField("Remote ID: UAS ID", max_length=40, blank=True)
-    rid_uas_id_type = models.CharField(
-        "Remote ID: UAS ID type", max_length=20, choices=UasIdType.choices, blank=True
-    )
-    rid_operator_id = models.CharField("Remote ID: operator ID", max_length=40, blank=True)
-    rid_operator_location = models.PointField(
-        "Remote ID: operator location", srid=4326, null=True, blank=True
-    )
-    rid_takeoff_location = models.PointField(
-        "Remote ID: take-off location", srid=4326, null=True, blank=True
-    )
-
     operator_seen = models.BooleanField(default=False)
     operator_description = models.TextField(blank=True)
     authority_reference = models.CharField(
@@ -479,20 +292,7 @@ class Incident(models.Model):
 
     def clean(self):
         errors = {}
-        for name in (
-            "location",
-            "observer_location",
-            "rid_operator_location",
-            "rid_takeoff_location",
-        ):
-            point = getattr(self, name)
-            if point is not None and point.srid and point.srid != 4326:
-                point = point.transform(4326, clone=True)
-                setattr(self, name, point)
-            if point is not None:
-                problem = geo.point_problem(point.x, point.y)
-                if problem:
-                    errors[name] = problem
+        clean_points(self, ("location", "observer_location"), errors)
         now = timezone.now()
         if self.first_seen and self.first_seen > now + FUTURE_TOLERANCE:
             errors["first_seen"] = (
@@ -506,10 +306,6 @@ class Incident(models.Model):
             )
         elif self.first_seen and self.last_seen and self.last_seen < self.first_seen:
             errors["last_seen"] = "Last seen is before first seen: check both times."
-        if self.rid_uas_id_type and not self.rid_uas_id:
-            errors["rid_uas_id"] = "Give the Remote ID UAS ID, or clear its type."
-        if self.rid_uas_id and not self.rid_uas_id_type:
-            errors["rid_uas_id_type"] = "Say what kind of UAS ID this is (e.g. serial number)."
         if self.severity_override and not self.severity_override_reason.strip():
             errors["severity_override_reason"] = "Give a reason for overriding the severity."
         if self.payload_description.strip() and not self.payload_seen:
@@ -595,72 +391,6 @@ class IncidentAction(models.Model):
             )
         if self.kind == ActionKind.OTHER and not self.note.strip():
             raise ValidationError({"note": "Describe the action taken."})
-
-
-def evidence_storage():
-    """Evidence lives under MEDIA_ROOT but its URLs point at the authenticated file view,
-    which checks who is asking; MEDIA_ROOT itself is never served."""
-    return FileSystemStorage(base_url="/evidence/files/")
-
-
-def evidence_path(instance, filename):
-    return f"evidence/{instance.incident.site.code}/{uuid.uuid4().hex}/{filename}"
-
-
-class Evidence(models.Model):
-    """A file attached to an incident, with the SHA-256 that proves it unchanged."""
-
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(upload_to=evidence_path, storage=evidence_storage, max_length=300)
-    original_name = models.CharField(max_length=255, editable=False)
-    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
-    size_bytes = models.PositiveBigIntegerField(editable=False)
-    media_type = models.CharField(max_length=100, editable=False)
-    description = models.CharField(max_length=500, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["uploaded_at"]
-        verbose_name_plural = "evidence"
-
-    def __str__(self):
-        return f"{self.original_name} ({self.sha256[:12]})"
-
-    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
-        exclude = {*(exclude or ()), "original_name", "sha256", "size_bytes", "media_type"}
-        super().full_clean(exclude, validate_unique, validate_constraints)
-
-    def clean(self):
-        if not self.file:
-            return
-        if self.file.size == 0:
-            raise ValidationError({"file": "This file is empty: choose the file again."})
-        limit = settings.EVIDENCE_MAX_BYTES
-        if self.file.size > limit:
-            raise ValidationError(
-                {"file": f"This file is larger than the {limit // (1024 * 1024)} MB limit."}
-            )
-
-    def save(self, *args, **kwargs):
-        if self.file and not self.file._committed and not self.original_name:
-            # An upload not yet written to storage still has the name the person gave it.
-            self.original_name = self.file.name.rsplit("/", 1)[-1]
-        if not self.sha256:
-            digest = hashlib.sha256()
-            self.file.seek(0)
-            for chunk in self.file.chunks():
-                digest.update(chunk)
-            self.file.seek(0)
-            self.sha256 = digest.hexdigest()
-            self.size_bytes = self.file.size
-            self.original_name = self.original_name or self.file.name.rsplit("/", 1)[-1]
-            self.media_type = (
-                mimetypes.guess_type(self.original_name)[0] or "application/octet-stream"
-            )
-        super().save(*args, **kwargs)
 
 
 class TimelineEntry(models.Model):

@@ -251,3 +251,106 @@ def point_problem(lon, lat):
     text = "; ".join(problems)
     hint = " Are latitude and longitude swapped?" if -90 <= lon <= 90 and abs(lat) <= 180 else ""
     return text[0].upper() + text[1:] + "." + hint
+
+
+# --- Alert rings as shapes -------------------------------------------------------------
+
+# Largest gap allowed between a ring's true geodesic edge and the chords drawn between its
+# vertices; half the 1 m the maps, exports and reports promise.
+_RING_TOLERANCE_M = 0.5
+
+
+def _arc_segments(distance_m):
+    """Segments per quarter circle so that a chord strays at most _RING_TOLERANCE_M."""
+    step = 2 * np.sqrt(2 * _RING_TOLERANCE_M / max(distance_m, 1.0))
+    return int(min(256, max(8, np.ceil((np.pi / 2) / step))))
+
+
+def buffer_m(perimeter, distance_m):
+    """The area within `distance_m` metres of the perimeter on the WGS84 ellipsoid.
+
+    The perimeter is buffered in an azimuthal equidistant projection centred on it, where
+    metres are nearly true near the centre; every vertex of the result is then put back at
+    exactly `distance_m` along the geodesic from its nearest perimeter point, so the edge is
+    geodesically right to well under a metre even for rings of 100 km, at 78 N and across
+    the antimeridian. Returns a MultiPolygon with longitudes in [-180, 180] (split at 180°
+    like `normalise_perimeter`).
+    """
+    from pyproj import CRS, Transformer
+
+    shape = continuous(perimeter)
+    centre = shape.centroid
+    plane = CRS.from_dict(
+        {
+            "proj": "aeqd",
+            "lat_0": centre.y,
+            "lon_0": ((centre.x + 180) % 360) - 180,
+            "datum": "WGS84",
+            "units": "m",
+        }
+    )
+    forward = Transformer.from_crs("EPSG:4326", plane, always_xy=True)
+    back = Transformer.from_crs(plane, "EPSG:4326", always_xy=True)
+    flat = shapely.transform(shape, lambda xy: np.column_stack(forward.transform(*xy.T)))
+    grown = flat.buffer(distance_m, quad_segs=_arc_segments(distance_m))
+    # Straight runs get intermediate vertices so that each can be put right geodesically.
+    grown = shapely.segmentize(grown, max(25.0, distance_m / 20))
+    edge = flat.boundary
+
+    def corrected(coords):
+        # shortest_line runs from `edge` to each point: its first vertex is on the perimeter.
+        on_edge = shapely.get_coordinates(shapely.shortest_line(edge, shapely.points(coords)))
+        on_edge = on_edge[0::2]
+        lon0, lat0 = back.transform(on_edge[:, 0], on_edge[:, 1])
+        lon1, lat1 = back.transform(coords[:, 0], coords[:, 1])
+        azimuth, _, _ = WGS84.inv(lon0, lat0, lon1, lat1)
+        x, y, _ = WGS84.fwd(lon0, lat0, azimuth, np.full(len(coords), float(distance_m)))
+        return _unwrap_ring(list(zip(x, y, strict=True)))
+
+    polygons = grown.geoms if isinstance(grown, MultiPolygon) else [grown]
+    result = []
+    for polygon in polygons:
+        exterior = corrected(np.asarray(polygon.exterior.coords))
+        holes = [corrected(np.asarray(ring.coords)) for ring in polygon.interiors]
+        # Keep the ring on the same side of 180° as the perimeter it surrounds.
+        shift = 360 * round((centre.x - exterior[0][0]) / 360)
+        exterior = [(x + shift, y) for x, y in exterior]
+        holes = [[(x + shift, y) for x, y in hole] for hole in holes]
+        result.append(shapely.make_valid(Polygon(exterior, holes)))
+    merged = unary_union(result)
+    return normalise_perimeter(_polygonal(merged))
+
+
+def _polygonal(geometry):
+    """The polygon parts of a geometry (make_valid may add stray lines or points)."""
+    parts = getattr(geometry, "geoms", [geometry])
+    polygons = []
+    for part in parts:
+        if isinstance(part, Polygon):
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(part.geoms)
+    return MultiPolygon(polygons)
+
+
+@dataclass(frozen=True)
+class AlertRing:
+    """One alert ring of a site: the area within `radius_m` of the perimeter (`outer`) and
+    the band between the previous ring (or the perimeter) and this one (`band`)."""
+
+    index: int
+    radius_m: int
+    outer: MultiPolygon
+    band: MultiPolygon
+
+
+def alert_rings(perimeter, radii_m):
+    """The site's alert rings as shapes, innermost first (see `buffer_m`)."""
+    rings = []
+    inner = perimeter
+    for index, radius in enumerate(radii_m):
+        outer = buffer_m(perimeter, radius)
+        band = _polygonal(continuous(outer).difference(continuous(inner)))
+        rings.append(AlertRing(index, int(radius), outer, normalise_perimeter(band)))
+        inner = outer
+    return rings

@@ -8,6 +8,7 @@ them is taken. incidents.geo must agree with it to within 1 m.
 import itertools
 import math
 
+import numpy as np
 import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon
 
@@ -206,3 +207,65 @@ def test_continuous_joins_a_split_perimeter_for_drawing():
 def test_continuous_leaves_an_ordinary_perimeter_alone():
     perimeter = geo.normalise_perimeter(square(*PLACES["jakarta"], 1000))
     assert geo.continuous(perimeter) is perimeter
+
+
+# --- Alert rings as shapes ---------------------------------------------------------------
+
+
+def _boundary_samples(ring, count=60):
+    """Vertices and chord midpoints of a ring's edge, leaving out the 180° cut line."""
+    samples = []
+    for polygon in ring.geoms:
+        for line in [polygon.exterior, *polygon.interiors]:
+            coords = np.asarray(line.coords)
+            mids = (coords[:-1] + coords[1:]) / 2
+            on_cut = (np.abs(np.abs(coords[:-1, 0]) - 180) < 1e-9) & (
+                np.abs(np.abs(coords[1:, 0]) - 180) < 1e-9
+            )
+            samples.extend(coords[:-1][~on_cut])
+            samples.extend(mids[~on_cut])
+    samples = np.asarray(samples)
+    return samples[np.linspace(0, len(samples) - 1, count).astype(int)]
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [(106.656, -6.12557), (15.465, 78.246), (179.9995, -16.788), (-179.9995, 65.0)],
+    ids=["jakarta", "svalbard-78N", "fiji-across-180", "bering-across-180"],
+)
+@pytest.mark.parametrize("radius_m", [500, 5000, 50_000])
+def test_alert_ring_edge_is_its_distance_from_the_perimeter_within_a_metre(lon, lat, radius_m):
+    perimeter = geo.normalise_perimeter(geo.rectangle(lon, lat, 1500, 600, 30))
+    ring = geo.buffer_m(perimeter, radius_m)
+    assert ring.geom_type == "MultiPolygon" and ring.is_valid
+    assert ring.bounds[0] >= -180 and ring.bounds[2] <= 180
+    for x, y in _boundary_samples(ring):
+        assert abs(geo.distance_to_perimeter_m(x, y, perimeter) - radius_m) < 1.0
+
+
+def test_alert_ring_of_a_site_across_180_is_split_there_and_covers_both_sides():
+    perimeter = geo.normalise_perimeter(geo.rectangle(179.9995, -16.788, 1000, 1000))
+    ring = geo.buffer_m(perimeter, 1000)
+    assert len(ring.geoms) == 2
+    assert ring.covers(Point(179.99, -16.788)) and ring.covers(Point(-179.99, -16.788))
+    assert not ring.covers(Point(0, -16.788))
+
+
+def test_alert_bands_nest_without_overlap():
+    perimeter = geo.normalise_perimeter(geo.rectangle(106.656, -6.12557, 2000, 800, 70))
+    rings = geo.alert_rings(perimeter, [500, 1000, 5000])
+    assert [r.radius_m for r in rings] == [500, 1000, 5000]
+    assert rings[0].band.intersection(perimeter).area < 1e-12
+    assert rings[1].band.intersection(rings[0].band).area < 1e-12
+    # A point 750 m out lies in the second band only.
+    x, y, _ = geo.WGS84.fwd(106.656, -6.12557, 160, 800 + 750)
+    assert geo.distance_to_perimeter_m(x, y, perimeter) == pytest.approx(750, abs=60)
+    inside = [r.index for r in rings if r.band.covers(Point(x, y))]
+    assert inside == [1]
+
+
+def test_site_alert_rings_are_cached_per_perimeter_and_radii(site_a):
+    first = site_a.alert_rings()
+    assert site_a.alert_rings() is first
+    site_a.zone_radii_m = [300, 600]
+    assert [r.radius_m for r in site_a.alert_rings()] == [300, 600]

@@ -121,6 +121,11 @@ class Site(models.Model):
     def perimeter_shape(self):
         return shape_of(self.perimeter)
 
+    def alert_rings(self):
+        """The alert rings as shapes (`geo.AlertRing`s, innermost first), computed once per
+        perimeter and ring distances and kept for the life of the process."""
+        return _alert_rings(bytes(self.perimeter.wkb), tuple(self.zone_radii_m))
+
     def locate(self, point):
         """Zone and distance of a GEOS point relative to this site."""
         return geo.locate(point.x, point.y, self.perimeter_shape(), self.zone_radii_m)
@@ -146,6 +151,11 @@ class Site(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+
+@functools.lru_cache(maxsize=512)
+def _alert_rings(perimeter_wkb, radii):
+    return tuple(geo.alert_rings(wkb.loads(perimeter_wkb), radii))
 
 
 def zone_radii_problem(radii):

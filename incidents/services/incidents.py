@@ -1,4 +1,4 @@
-"""The verbs of SkyLedger. Views, the API and commands call these rather than changing an
+"""The verbs of incidents. Views, the API and commands call these rather than changing an
 incident's status or severity by hand. (The Django admin, the administrators' own tool, edits
 through the same model validation and writes the same timeline entries itself.)
 
@@ -9,17 +9,9 @@ for bad data, or `ServiceError` (with a `code`) when the request itself is not a
 from django.db import transaction
 from django.utils import timezone
 
-from .choices import STAFF_TRANSITIONS, TRANSITIONS, Role, Severity, Status, TimelineKind
-from .models import Drone, Incident, IncidentAction, SiteMembership, TimelineEntry
-
-
-class ServiceError(Exception):
-    """A request SkyLedger refuses, with a code for the API and a sentence for people."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+from ..choices import STAFF_TRANSITIONS, TRANSITIONS, Role, Severity, Status, TimelineKind
+from ..models import Drone, Incident, IncidentAction, SiteMembership, TimelineEntry
+from .errors import ServiceError
 
 
 def role_at(user, site):

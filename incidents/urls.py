@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import views
+from .views import evidence, home
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("evidence/files/<path:name>", views.evidence_file, name="evidence_file"),
+    path("", home.home, name="home"),
+    path("evidence/files/<path:name>", evidence.evidence_file, name="evidence_file"),
 ]

@@ -1,0 +1,111 @@
+"""The one incident filter: the list page, the map, the API and every export read the same
+parameters, so a filtered URL shared from the list gives the same rows everywhere.
+
+Query parameters: site (codes, repeatable), first_seen_after / first_seen_before (dates or
+ISO 8601 times), status, severity, zone, source, detection_method (each repeatable), q (free
+text over reference, narrative and make/model), ordering.
+"""
+
+import django_filters
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from . import geo
+from .choices import SEVERITY_ORDER, DetectionMethod, Severity, Source, Status
+from .models import Incident, Site
+
+ZONE_CHOICES = [
+    (geo.Zone.INSIDE, _("Inside perimeter")),
+    (geo.Zone.RING, _("Alert ring")),
+    (geo.Zone.OUTSIDE, _("Outside all rings")),
+]
+
+
+def visible_sites(request):
+    if request is None:
+        return Site.objects.none()
+    return Site.objects.visible_to(request.user)
+
+
+def with_severity_rank(queryset):
+    """Annotate severity_rank (0 low .. 3 critical) so severity sorts by meaning, not name."""
+    return queryset.annotate(
+        severity_rank=Case(
+            *[When(severity=level, then=Value(rank)) for rank, level in enumerate(SEVERITY_ORDER)],
+            output_field=IntegerField(),
+        )
+    )
+
+
+class IncidentFilter(django_filters.FilterSet):
+    site = django_filters.ModelMultipleChoiceFilter(
+        label=_("Site"),
+        field_name="site",
+        to_field_name="code",
+        queryset=visible_sites,
+    )
+    first_seen = django_filters.IsoDateTimeFromToRangeFilter(
+        label=_("First seen between"),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
+    severity = django_filters.MultipleChoiceFilter(label=_("Severity"), choices=Severity.choices)
+    zone = django_filters.MultipleChoiceFilter(label=_("Zone"), choices=ZONE_CHOICES)
+    source = django_filters.MultipleChoiceFilter(label=_("Source"), choices=Source.choices)
+    detection_method = django_filters.MultipleChoiceFilter(
+        label=_("Detection method"),
+        choices=DetectionMethod.choices,
+        method="filter_detection_method",
+    )
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=[
+            ("first_seen", "first_seen"),
+            ("severity_rank", "severity"),
+            ("reference", "reference"),
+            ("site__code", "site"),
+            ("status", "status"),
+            ("distance_m", "distance"),
+            ("drone_count", "drones"),
+        ],
+        field_labels={
+            "first_seen": _("First seen"),
+            "severity_rank": _("Severity"),
+            "reference": _("Reference"),
+            "site__code": _("Site"),
+            "status": _("Status"),
+            "distance_m": _("Distance"),
+            "drone_count": _("Drones"),
+        },
+    )
+
+    class Meta:
+        model = Incident
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = Incident.objects.none()
+        super().__init__(data, with_severity_rank(queryset), request=request, prefix=prefix)
+
+    def filter_detection_method(self, queryset, name, value):
+        # The methods are a JSON list; matching the quoted value in its text works the same
+        # on SpatiaLite and PostGIS (SQLite has no JSON containment lookup) and cannot match
+        # part of another value.
+        if not value:
+            return queryset
+        match = Q()
+        for method in value:
+            match |= Q(detection_methods__icontains=f'"{method}"')
+        return queryset.filter(match)
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value)
+            | Q(narrative__icontains=value)
+            | Q(make_model__icontains=value)
+        )

@@ -1,0 +1,1 @@
+"""The staff web pages, one module per part of the site."""

@@ -6,6 +6,7 @@ the API and importers all give the same messages. Derived values (zone, distance
 reference) are computed in `save()` so they can never disagree with the data.
 """
 
+from .audit import AuditEntry
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
 from .incidents import (
@@ -36,6 +37,7 @@ from .sites import (
 )
 
 __all__ = [
+    "AuditEntry",
     "DEFAULT_ZONE_RADII_M",
     "FUTURE_TOLERANCE",
     "MAX_DISTANCE_FROM_SITE_M",

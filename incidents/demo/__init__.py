@@ -207,8 +207,9 @@ def incident_plan(rng, index, site, spec, now):
     )
     fields = {
         "first_seen": first_seen,
-        "last_seen": first_seen + timedelta(minutes=rng.uniform(0.5, 40)),
-        "reported_at": first_seen + timedelta(minutes=rng.uniform(1, 20)),
+        # Never after `now`: the newest demo sightings may still be in progress.
+        "last_seen": min(first_seen + timedelta(minutes=rng.uniform(0.5, 40)), now),
+        "reported_at": min(first_seen + timedelta(minutes=rng.uniform(1, 20)), now),
         "source": rng.choices([Source.STAFF, Source.SENSOR], [85, 15])[0],
         "external_id": f"demo-{index:05d}",
         "location": location,

@@ -7,7 +7,7 @@ and the previous entry's hash.
 
 `install()` runs after every `migrate` (and so after a test database is built): it drops and
 recreates the triggers from the tables' current columns, then writes a "baseline" entry for
-any audited row that has none yet (rows that existed before the audit log did).
+each row of a table the log has never seen (rows that existed before the audit log did).
 """
 
 from django.db import connection as default_connection
@@ -234,12 +234,33 @@ def install(connection=default_connection):
         for statement in statements:
             cursor.execute(statement)
         for table, excluded in tables.items():
+            # Baseline a table once, when the log first meets it. A row that appears later
+            # without an entry was inserted around the triggers: verify reports it, and a
+            # later migrate must not make it look legitimate.
+            cursor.execute(f"SELECT 1 FROM {AUDIT_TABLE} WHERE table_name = %s LIMIT 1", [table])
+            if cursor.fetchone():
+                continue
             row = row_json_sql(connection, table, excluded, "t")
             cursor.execute(
                 f"INSERT INTO {AUDIT_TABLE} "
                 "(at, action, table_name, object_pk, old_values, new_values, actor) "
                 f"SELECT '', 'baseline', %s, CAST(t.id AS TEXT), NULL, {row}, NULL "
-                f'FROM "{table}" t WHERE NOT EXISTS (SELECT 1 FROM {AUDIT_TABLE} a '
-                "WHERE a.table_name = %s AND a.object_pk = CAST(t.id AS TEXT)) ORDER BY t.id",
-                [table, table],
+                f'FROM "{table}" t ORDER BY t.id',
+                [table],
             )
+
+
+def uninstall(connection=default_connection):
+    """Drop every audit trigger (before the audit table itself is dropped)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in audited_tables(connection):
+                cursor.execute(f'DROP TRIGGER IF EXISTS audit_row ON "{table}"')
+            for function in ("audit_row", "audit_seal", "audit_append_only"):
+                cursor.execute(f"DROP FUNCTION IF EXISTS skyledger_{function}() CASCADE")
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'audit_%'"
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -37,12 +37,12 @@ from .sites import (
 )
 
 __all__ = [
-    "AuditEntry",
     "DEFAULT_ZONE_RADII_M",
     "FUTURE_TOLERANCE",
     "MAX_DISTANCE_FROM_SITE_M",
     "MAX_ZONE_RADIUS_M",
     "MAX_ZONE_RINGS",
+    "AuditEntry",
     "Drone",
     "Evidence",
     "Incident",

@@ -12,18 +12,20 @@ from django.db import models
 
 
 class AuditEntry(models.Model):
+    # NULL, not "", is meaningful in this table (no previous values; not yet sealed), and the
+    # sealing triggers hash the stored text exactly, so string columns allow NULL.
     # Filled by the sealing trigger, never by Python.
     seq = models.BigIntegerField(null=True, unique=True, editable=False)
-    prev_hash = models.CharField(max_length=64, null=True, editable=False)
-    hash = models.CharField("SHA-256", max_length=64, null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    hash = models.CharField("SHA-256", max_length=64, null=True, editable=False)  # noqa: DJ001
     # UTC time as text, exactly as hashed (ISO 8601).
     at = models.CharField(max_length=40, editable=False)
     action = models.CharField(max_length=20, editable=False)
     table_name = models.CharField(max_length=100, blank=True, editable=False)
     object_pk = models.CharField(max_length=64, blank=True, editable=False)
-    old_values = models.TextField(null=True, editable=False)
-    new_values = models.TextField(null=True, editable=False)
-    actor = models.CharField(max_length=64, null=True, editable=False)
+    old_values = models.TextField(null=True, editable=False)  # noqa: DJ001
+    new_values = models.TextField(null=True, editable=False)  # noqa: DJ001
+    actor = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
         ordering = ["seq"]

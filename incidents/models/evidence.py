@@ -98,9 +98,13 @@ class Evidence(models.Model):
         if cached is None:
             name = self.original_name or self.file.name.rsplit("/", 1)[-1]
             self.file.open("rb")
-            cached = self._inspection = uploads.inspect(
-                self.file, name, settings.EVIDENCE_MAX_IMAGE_PIXELS
-            )
+            try:
+                cached = self._inspection = uploads.inspect(
+                    self.file, name, settings.EVIDENCE_MAX_IMAGE_PIXELS
+                )
+            finally:
+                if self.file._committed:  # already in storage: don't hold the handle open
+                    self.file.close()
         return cached
 
     def save(self, *args, **kwargs):
@@ -109,7 +113,7 @@ class Evidence(models.Model):
             self.original_name = self.file.name.rsplit("/", 1)[-1]
         if not self.sha256:
             digest = hashlib.sha256()
-            self.file.seek(0)
+            self.file.open("rb")
             for chunk in self.file.chunks():
                 digest.update(chunk)
             self.file.seek(0)
@@ -124,6 +128,8 @@ class Evidence(models.Model):
                 else "application/octet-stream"
             )
             self._read_photo(found)
+            if self.file._committed:
+                self.file.close()
         super().save(*args, **kwargs)
 
     def _read_photo(self, found):
@@ -139,7 +145,11 @@ class Evidence(models.Model):
 
             self.exif_location = Point(*found.lonlat, srid=4326)
         try:
+            self.file.open("rb")
             data = uploads.preview(self.file)
         except (OSError, ValueError):
             return
+        finally:
+            if self.file._committed:
+                self.file.close()
         self.preview.save("preview.jpg", ContentFile(data), save=False)

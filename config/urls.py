@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from incidents.security import views as security_views
+
 admin.site.site_header = "SkyLedger administration"
 admin.site.site_title = "SkyLedger admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/two-factor/", security_views.verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", security_views.setup, name="two_factor_setup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.urls")),
 ]

@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.db import transaction
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
-from . import services
+from . import audit, services
 from .choices import MAKE_MODEL_SUGGESTIONS, TimelineKind
 from .models import (
+    AuditEntry,
     Drone,
     Evidence,
     Incident,
@@ -230,3 +231,36 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
         for item in formset.deleted_objects:
             item.delete()
         formset.save_m2m()
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only, for administrators; the chain head heads the list so it
+    can be copied and kept elsewhere."""
+
+    list_display = ["seq", "at", "action", "table_name", "object_pk", "actor", "short_hash"]
+    list_filter = ["action", "table_name"]
+    search_fields = ["object_pk", "new_values", "old_values"]
+    ordering = ["-seq"]
+    change_list_template = "admin/incidents/auditentry/change_list.html"
+
+    @admin.display(description="SHA-256")
+    def short_hash(self, entry):
+        return (entry.hash or "")[:16] + "…"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "chain_head": audit.chain_head()}
+        )

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.db.models.signals import post_migrate
 
 
 class IncidentsConfig(AppConfig):
@@ -7,7 +8,20 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Drone incidents"
 
     def ready(self):
+        from django.contrib.auth import signals as auth_signals
+        from django.db.backends.signals import connection_created
+
         from . import checks as project_checks
+        from .audit import register_sqlite_functions
+        from .audit import signals as audit_signals
 
         checks.register(project_checks.check_gdal)
         checks.register(project_checks.check_spatialite)
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="audit_sqlite")
+        post_migrate.connect(audit_signals.install_triggers, sender=self, dispatch_uid="audit")
+        auth_signals.user_logged_in.connect(audit_signals.logged_in, dispatch_uid="audit_in")
+        auth_signals.user_logged_out.connect(audit_signals.logged_out, dispatch_uid="audit_out")
+        auth_signals.user_login_failed.connect(
+            audit_signals.login_failed, dispatch_uid="audit_failed"
+        )

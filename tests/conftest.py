@@ -55,6 +55,10 @@ def incident_fields(site, **overrides):
 def _sealed_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The sign-in gates have tests of their own (test_security.py); elsewhere a persona is
+    # simply signed in, as after a successful password and one-time code.
+    settings.AXES_ENABLED = False
+    settings.TWO_FACTOR_REQUIRED = False
 
 
 @pytest.fixture

@@ -386,7 +386,9 @@ def test_closed_incident_cannot_go_back_to_draft(record, site_a):
 
 
 def test_evidence_records_sha256_size_and_media_type(record, site_a, staff_a):
-    content = b"\x89PNG fake image bytes"
+    from tests import samples
+
+    content = samples.png()
     evidence = Evidence(incident=record(site_a), uploaded_by=staff_a)
     evidence.file.save("photo.png", ContentFile(content), save=False)
     evidence.full_clean()
@@ -409,7 +411,8 @@ def test_evidence_over_the_size_limit_is_refused(record, site_a, settings):
     settings.EVIDENCE_MAX_BYTES = 1024 * 1024
     evidence = Evidence(incident=record(site_a))
     evidence.file.save("big.mp4", ContentFile(b"x" * (1024 * 1024 + 1)), save=False)
-    assert errors_of(evidence)["file"] == ["This file is larger than the 1 MB limit."]
+    message = errors_of(evidence)["file"][0]
+    assert message.startswith("This file is 1.0 MB, larger than the 1 MB limit.")
 
 
 def test_square_helper_builds_a_valid_site_perimeter():

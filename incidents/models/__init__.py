@@ -6,6 +6,7 @@ the API and importers all give the same messages. Derived values (zone, distance
 reference) are computed in `save()` so they can never disagree with the data.
 """
 
+from .audit import AuditEntry
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
 from .incidents import (
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_DISTANCE_FROM_SITE_M",
     "MAX_ZONE_RADIUS_M",
     "MAX_ZONE_RINGS",
+    "AuditEntry",
     "Drone",
     "Evidence",
     "Incident",

@@ -136,6 +136,7 @@ class DecodeError(ValueError):
 
 
 _HEX_SEPARATORS = re.compile(r"[\s:]+")
+_HEX_ONLY_SEPARATORS = re.compile(r"[ \t:]")
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}")
 
@@ -148,7 +149,10 @@ def parse_text(text):
     """
     if not isinstance(text, str):
         raise DecodeError("raw", "Give the message as text: hex digits or base64.")
-    compact = _HEX_SEPARATORS.sub("", text)
+    stripped = text.strip()
+    # Base64 may be wrapped over lines but never holds spaces, colons or a 0x prefix.
+    looks_hex = stripped[:2] in ("0x", "0X") or bool(_HEX_ONLY_SEPARATORS.search(stripped))
+    compact = _HEX_SEPARATORS.sub("", stripped)
     if compact[:2] in ("0x", "0X"):
         compact = compact[2:]
     if not compact:
@@ -161,6 +165,13 @@ def parse_text(text):
                 "each byte needs two, so a digit is missing or extra.",
             )
         return bytes.fromhex(compact)
+    if looks_hex:
+        stray = next(char for char in compact if not _HEX.fullmatch(char))
+        raise DecodeError(
+            "raw",
+            f"The hex holds {stray!r}; use only the digits 0-9 and a-f, "
+            "with spaces or colons between bytes if you like.",
+        )
     candidate = re.sub(r"\s+", "", text)
     if _BASE64.fullmatch(candidate):
         padded = candidate.rstrip("=")

@@ -135,14 +135,19 @@ class DecodeError(ValueError):
 # Text input
 
 
-_HEX_SEPARATORS = re.compile(r"[\s:]+")
-_HEX_ONLY_SEPARATORS = re.compile(r"[ \t:]")
+_HEX_SEPARATORS = re.compile(r"[\s:,]+")
+_HEX_PREFIX = re.compile(r"(?:^|(?<=[\s:,]))0[xX]")
+_HEX_ONLY_MARKS = re.compile(r"[ \t:,]|^0[xX]")
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}")
 
 
 def parse_text(text):
-    """Turn pasted text into bytes: hex (spaces, colons and a leading 0x allowed) or base64.
+    """Turn pasted text into bytes: hex or base64.
+
+    Hex may have spaces, colons or commas between bytes and 0x before the whole or each byte
+    ("12 20 2d", "12:20:2d", "0x12202d", "0x12, 0x20"); base64 may use either alphabet, with
+    or without padding, wrapped over lines.
 
     Hex is tried first: a base64 text made only of hex digits, of even length, is vanishingly
     unlikely for Remote ID sizes. Anything else raises DecodeError(field="raw").
@@ -150,11 +155,9 @@ def parse_text(text):
     if not isinstance(text, str):
         raise DecodeError("raw", "Give the message as text: hex digits or base64.")
     stripped = text.strip()
-    # Base64 may be wrapped over lines but never holds spaces, colons or a 0x prefix.
-    looks_hex = stripped[:2] in ("0x", "0X") or bool(_HEX_ONLY_SEPARATORS.search(stripped))
-    compact = _HEX_SEPARATORS.sub("", stripped)
-    if compact[:2] in ("0x", "0X"):
-        compact = compact[2:]
+    # Base64 may be wrapped over lines but never holds spaces, colons, commas or 0x.
+    looks_hex = bool(_HEX_ONLY_MARKS.search(stripped))
+    compact = _HEX_SEPARATORS.sub("", _HEX_PREFIX.sub("", stripped))
     if not compact:
         raise DecodeError("raw", "The message is empty; paste it as hex digits or base64.")
     if _HEX.fullmatch(compact):
@@ -612,7 +615,7 @@ def summarise(messages, received_at=None):
     the messages in the order received.
 
     Location time counts only seconds after the hour, so "timestamp_utc" places it in the
-    hour nearest to `received_at` (an aware datetime), or else to the System message's time;
+    hour nearest to `received_at` (a datetime; UTC if naive), or else to the System's time;
     without either it is None. Raises DecodeError(field="uas_id") when two Basic IDs of the
     same type disagree, because the messages then come from more than one aircraft.
     """
@@ -645,6 +648,8 @@ def summarise(messages, received_at=None):
     self_id = last.get("self_id", {})
 
     clock = received_at
+    if clock is not None and clock.tzinfo is None:
+        clock = clock.replace(tzinfo=UTC)  # a receiver clock without a zone is taken as UTC
     if clock is None and system.get("timestamp_unix") is not None:
         clock = datetime.fromtimestamp(system["timestamp_unix"], UTC)
     seconds = location.get("timestamp_s")

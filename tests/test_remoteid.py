@@ -854,6 +854,7 @@ def test_decode_refuses_text_with_a_pointer_to_parse_text():
         "0x" + LIBRID["hex"],
         " ".join(LIBRID["hex"][i : i + 2] for i in range(0, 50, 2)),
         ":".join(LIBRID["hex"][i : i + 2] for i in range(0, 50, 2)),
+        ", ".join("0x" + LIBRID["hex"][i : i + 2] for i in range(0, 50, 2)),
         "  " + LIBRID["hex"][:20] + "\n" + LIBRID["hex"][20:] + "\n",
         base64.b64encode(LOCATION).decode(),
         base64.b64encode(LOCATION).decode().rstrip("="),
@@ -869,7 +870,7 @@ def test_parse_text_reads_a_base64_pack():
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   ", "0x", "12202d3", "not a message!", "12 20 zz", "====", "QQ=Q"]
+    "text", ["", "   ", "0x", "12202d3", "not a message!", "12 20 zz", "0x1220zz", "====", "QQ=Q"]
 )
 def test_parse_text_refuses_anything_else(text):
     with pytest.raises(DecodeError) as caught:
@@ -908,6 +909,8 @@ def test_summarise_places_location_time_in_the_hour_nearest_the_receiver_clock()
     summary = remoteid.summarise([early], received_at=datetime(2026, 3, 1, 9, 59, 58, tzinfo=UTC))
     assert summary["timestamp_utc"] == "2026-03-01T10:00:01+00:00"
     assert remoteid.summarise([early])["timestamp_utc"] is None
+    naive = remoteid.summarise([early], received_at=datetime(2026, 3, 1, 10, 0, 3))
+    assert naive["timestamp_utc"] == "2026-03-01T10:00:01+00:00"
 
 
 def test_summarise_refuses_messages_from_two_aircraft():

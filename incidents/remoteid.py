@@ -344,7 +344,9 @@ def _location(data):
     lat, lon = _coordinates(data, 5, "latitude", "longitude")
     vertical_code, horizontal_code = data[19] >> 4, data[19] & 0x0F
     baro_code, speed_code = data[20] >> 4, data[20] & 0x0F
-    vertical = _accuracy(VERTICAL_ACCURACY_M, vertical_code, "vertical_accuracy", "Vertical")
+    vertical = _accuracy(
+        VERTICAL_ACCURACY_M, vertical_code, "vertical_accuracy", "Vertical accuracy"
+    )
     horizontal = _accuracy(
         HORIZONTAL_ACCURACY_M, horizontal_code, "horizontal_accuracy", "Horizontal accuracy"
     )
@@ -634,8 +636,8 @@ def summarise(messages, received_at=None):
                     "summarise one aircraft at a time.",
                 )
             ids.setdefault(id_type, uas_id)
-        elif message.get(_CONTENT.get(kind), "") is None:
-            # A private-use Self-ID or operator ID says nothing readable: keep the last that did.
+        elif kind in _CONTENT and not message[_CONTENT[kind]]:
+            # An empty or private-use Self-ID or operator ID says nothing: keep the last that did.
             continue
         last[kind] = message
 

@@ -913,6 +913,19 @@ def test_summarise_places_location_time_in_the_hour_nearest_the_receiver_clock()
     assert naive["timestamp_utc"] == "2026-03-01T10:00:01+00:00"
 
 
+def test_summarise_keeps_the_last_readable_operator_id_and_self_id():
+    named = remoteid.decode_message(patched(OPERATOR_ID, 2, b"GBR-OP-123ABCD"))
+    private = remoteid.decode_message(patched(OPERATOR_ID, 1, bytes([250])))
+    empty = remoteid.decode_message(OPERATOR_ID)
+    texts = [
+        remoteid.decode_message(patched(SELF_ID, 2, text.ljust(23, b"\0")))
+        for text in (b"first", b"second")
+    ]
+    summary = remoteid.summarise([named, private, empty, *texts])
+    assert summary["operator_id"] == "GBR-OP-123ABCD"
+    assert summary["self_id_text"] == "second"
+
+
 def test_summarise_refuses_messages_from_two_aircraft():
     other = patched(BASIC_ID, 2, b"99999999999")
     with pytest.raises(DecodeError) as caught:

@@ -339,7 +339,8 @@ def incident_frames(since=None, until=None, incident_ids=None):
     values = list(query.values_list("pk", "site_id", "first_seen", "drone_count"))
     incidents = pd.DataFrame(values, columns=["id", "site_id", "first_seen", "drone_count"])
     incidents["t"] = (
-        pd.to_datetime(incidents["first_seen"], utc=True).astype("int64") // 1_000_000_000
+        (pd.to_datetime(incidents["first_seen"], utc=True) - pd.Timestamp(0, tz="UTC"))
+        // pd.Timedelta(seconds=1)
         if values
         else pd.Series(dtype="int64")
     )

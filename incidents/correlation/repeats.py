@@ -26,8 +26,8 @@ def _summary(incidents):
     return incidents.aggregate(
         incidents=Count("pk", distinct=True),
         sites=Count("site", distinct=True),
-        first_seen=Min("first_seen"),
-        last_seen=Max("first_seen"),
+        earliest=Min("first_seen"),
+        latest=Max("first_seen"),
     )
 
 
@@ -58,7 +58,7 @@ def seen_before(incident, user):
                     "id": value,
                     "incidents": summary["incidents"],
                     "sites": summary["sites"],
-                    "last_seen": summary["last_seen"],
+                    "last_seen": summary["latest"],
                     "url": reverse(url_name, args=[value]),
                 }
             )

@@ -6,9 +6,10 @@ The detector works on plain tables (pandas) so it can run over a year of history
 the database, runs every finder and stores the findings as `Pattern` records, updating the
 record a previous run made rather than adding a twin.
 
-Space is clustered with scikit-learn: a haversine BallTree on radians proposes nearby sites,
-pyproj measures them on the ellipsoid, and DBSCAN (min_samples=1, on the sparse geodesic
-distance graph of sites active in the same time bucket) chains them into clusters. Time is
+Space: a scikit-learn haversine BallTree on radians proposes nearby sites, pyproj measures
+them on the ellipsoid and keeps pairs within the radius; sites active in the same time
+bucket are then chained through those pairs (DBSCAN with min_samples=1, computed as the
+connected components of the sparse graph, which is the same result far faster). Time is
 bucketed: window w covers [w*T, (w+2)*T), so every burst of at most T falls wholly inside
 one window; a cluster spanning more than T is then narrowed to its busiest T-long stretch.
 """
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from scipy import sparse
-from sklearn.cluster import DBSCAN
+from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import BallTree
 
 from .. import geo
@@ -147,10 +148,14 @@ def find_site_clusters(incidents, sites, thresholds):
     found_ok = (found < len(keys)) & (keys[np.minimum(found, len(keys) - 1)] == other)
     src = np.searchsorted(keys, edges["node"].to_numpy()[found_ok])
     dst = found[found_ok]
-    # Explicit zeros would read as "no edge" in a sparse distance matrix: keep a floor.
-    weights = np.maximum(edges["metres"].to_numpy()[found_ok], 1e-3)
-    graph = sparse.csr_matrix((weights, (src, dst)), shape=(len(keys), len(keys)))
-    labels = DBSCAN(eps=thresholds.radius_m, min_samples=1, metric="precomputed").fit_predict(graph)
+
+    # Chaining sites within radius_m of each other is DBSCAN with min_samples=1 (every
+    # site a core point), which is exactly the connected components of this graph; scipy
+    # finds those directly, where DBSCAN would first rebuild per-row neighbour lists.
+    graph = sparse.csr_matrix(
+        (np.ones(len(dst), dtype=np.int8), (src, dst)), shape=(len(keys), len(keys))
+    )
+    _, labels = connected_components(graph, directed=False)
     nodes["cluster"] = labels
     sizes = nodes.groupby("cluster")["s"].transform("size")
     nodes = nodes[(sizes >= min_sites).to_numpy()]
@@ -158,23 +163,24 @@ def find_site_clusters(incidents, sites, thresholds):
         return []
 
     members = rows.merge(nodes[["node", "cluster"]], on="node")
-    members["t"] = incidents["t"].to_numpy()[members["row"].to_numpy()]
-    members["id"] = incidents["id"].to_numpy()[members["row"].to_numpy()]
-    members["site_id"] = incidents["site_id"].to_numpy()[members["row"].to_numpy()]
-    members = members.sort_values(["cluster", "t", "id"])
+    picked = members["row"].to_numpy()
+    cluster = members["cluster"].to_numpy()
+    times = incidents["t"].to_numpy()[picked]
+    ids = incidents["id"].to_numpy()[picked]
+    site_ids = incidents["site_id"].to_numpy()[picked]
+    order = np.lexsort((ids, times, cluster))
+    cluster, times, ids, site_ids = cluster[order], times[order], ids[order], site_ids[order]
+    bounds = np.flatnonzero(np.diff(cluster)) + 1
 
     candidates = []
-    for _, group in members.groupby("cluster", sort=False):
-        times = group["t"].to_numpy()
-        site_ids = group["site_id"].to_numpy()
-        if times[-1] - times[0] > window_s:
-            i, j = _busiest_stretch(times, site_ids, window_s)
-            times, site_ids, ids = times[i:j], site_ids[i:j], group["id"].to_numpy()[i:j]
-        else:
-            ids = group["id"].to_numpy()
-        distinct = set(site_ids.tolist())
+    for lo, hi in itertools.pairwise([0, *bounds.tolist(), len(cluster)]):
+        t, sid, iid = times[lo:hi], site_ids[lo:hi], ids[lo:hi]
+        if t[-1] - t[0] > window_s:
+            i, j = _busiest_stretch(t.tolist(), sid.tolist(), window_s)
+            t, sid, iid = t[i:j], sid[i:j], iid[i:j]
+        distinct = set(sid.tolist())
         if len(distinct) >= min_sites:
-            candidates.append((len(distinct), len(ids), ids.tolist(), sorted(distinct)))
+            candidates.append((len(distinct), len(iid), iid.tolist(), sorted(distinct)))
 
     # Neighbouring windows see the same burst: keep the largest, drop what overlaps it.
     candidates.sort(key=lambda c: (-c[0], -c[1], c[2][0]))
@@ -226,8 +232,8 @@ def find_repeats(incidents, drones, thresholds):
     ):
         known = joined[joined[column] != ""]
         counts = known.groupby(column)["site_id"].nunique()
-        for value in counts[counts >= thresholds.repeat_min_sites].index:
-            group = known[known[column] == value]
+        repeated = known[known[column].isin(counts[counts >= thresholds.repeat_min_sites].index)]
+        for value, group in repeated.groupby(column):
             findings.append(
                 Finding(
                     kind,
@@ -246,14 +252,34 @@ def _when(seconds):
     return datetime.fromtimestamp(int(seconds), UTC)
 
 
-def _max_apart_km(site_ids, sites):
-    pairs = list(itertools.combinations(site_ids, 2))
-    if not pairs:
-        return 0
-    a = sites.loc[[p[0] for p in pairs]]
-    b = sites.loc[[p[1] for p in pairs]]
-    _, _, metres = geo.WGS84.inv(a["lon"].to_numpy(), a["lat"].to_numpy(), b["lon"], b["lat"])
-    return float(np.max(metres)) / 1000
+class Lookup:
+    """Incidents and sites as arrays and dicts, built once per run, so that explaining
+    thousands of findings costs no pandas indexing per finding."""
+
+    def __init__(self, incidents, sites):
+        self.index = pd.Index(incidents["id"].to_numpy())
+        self.t = incidents["t"].to_numpy()
+        self.drone_count = incidents["drone_count"].to_numpy()
+        self.code = dict(zip(sites.index.tolist(), sites["code"].tolist(), strict=True))
+        self.lon = dict(zip(sites.index.tolist(), sites["lon"].tolist(), strict=True))
+        self.lat = dict(zip(sites.index.tolist(), sites["lat"].tolist(), strict=True))
+
+    def rows(self, ids):
+        positions = self.index.get_indexer(ids)
+        return self.t[positions], self.drone_count[positions]
+
+    def max_apart_km(self, site_ids):
+        pairs = list(itertools.combinations(site_ids, 2))
+        if not pairs:
+            return 0
+        a, b = zip(*pairs, strict=True)
+        _, _, metres = geo.WGS84.inv(
+            [self.lon[i] for i in a],
+            [self.lat[i] for i in a],
+            [self.lon[i] for i in b],
+            [self.lat[i] for i in b],
+        )
+        return float(np.max(metres)) / 1000
 
 
 def _site_list(codes, limit=8):
@@ -261,12 +287,12 @@ def _site_list(codes, limit=8):
     return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
 
 
-def explain(finding, incidents, sites, thresholds):
+def explain(finding, lookup, thresholds):
     """A plain-language sentence saying why the finding was raised."""
-    rows = incidents[incidents["id"].isin(finding.incident_ids)]
-    codes = sorted(sites.loc[finding.site_ids, "code"].tolist())
-    first, last = _when(rows["t"].min()), _when(rows["t"].max())
-    n_sites, n_incidents = len(codes), len(rows)
+    times, drone_counts = lookup.rows(finding.incident_ids)
+    codes = sorted(lookup.code[i] for i in finding.site_ids)
+    first, last = _when(times.min()), _when(times.max())
+    n_sites, n_incidents = len(codes), len(times)
     if finding.kind == PatternKind.SITES:
         minutes = max(1, round((last - first).total_seconds() / 60))
         span = (
@@ -277,7 +303,7 @@ def explain(finding, incidents, sites, thresholds):
         return (
             f"Drones were reported at {n_sites} sites ({_site_list(codes)}) within "
             f"{minutes} minutes, {span}; the sites are at most "
-            f"{_max_apart_km(finding.site_ids, sites):,.0f} km apart "
+            f"{lookup.max_apart_km(finding.site_ids):,.0f} km apart "
             f"({n_incidents} incidents; thresholds: {thresholds.min_sites} sites, "
             f"{thresholds.radius_m / 1000:,.0f} km, {thresholds.window_s // 60} minutes)."
         )
@@ -285,7 +311,7 @@ def explain(finding, incidents, sites, thresholds):
         return (
             f"Swarms of {thresholds.swarm_drones} or more drones were reported at {n_sites} "
             f"sites ({_site_list(codes)}) on {first:%Y-%m-%d} (UTC), in {n_incidents} "
-            f"incidents with up to {int(rows['drone_count'].max())} drones, between "
+            f"incidents with up to {int(drone_counts.max())} drones, between "
             f"{first:%H:%M} and {last:%H:%M} UTC."
         )
     label = "UAS ID" if finding.kind == PatternKind.REPEAT_UAS else "Operator ID"
@@ -309,8 +335,9 @@ def find_all(incidents, drones, sites, thresholds, finders=FINDERS):
         findings += find_swarm_days(incidents, thresholds)
     if "repeats" in finders:
         findings += find_repeats(incidents, drones, thresholds)
+    lookup = Lookup(incidents, sites)
     for finding in findings:
-        finding.explanation = explain(finding, incidents, sites, thresholds)
+        finding.explanation = explain(finding, lookup, thresholds)
     return findings
 
 
@@ -378,7 +405,7 @@ def store(findings, incidents, drones, sites, thresholds):
                     ids,
                     site_ids=sorted(all_incidents["site_id"].unique().tolist()),
                 )
-                finding.explanation = explain(finding, all_incidents, sites, thresholds)
+                finding.explanation = explain(finding, Lookup(all_incidents, sites), thresholds)
                 rows = all_incidents
             else:
                 pattern = Pattern(kind=finding.kind, key=finding.key)

@@ -286,3 +286,42 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Events, patterns and alerts (incidents/correlation, incidents/alerts) ---------------
+# Two incidents of one site are one event when their times overlap, give or take the margin,
+# and their locations are within the distance (geodesic metres).
+CORRELATION_TIME_MARGIN_MINUTES = env_int("CORRELATION_TIME_MARGIN_MINUTES", 10)
+CORRELATION_DISTANCE_M = env_int("CORRELATION_DISTANCE_M", 3000)
+# Coordinated activity: at least PATTERN_MIN_SITES sites within PATTERN_RADIUS_KM of each
+# other (chained) within PATTERN_WINDOW_MINUTES.
+PATTERN_MIN_SITES = env_int("PATTERN_MIN_SITES", 3)
+PATTERN_RADIUS_KM = env_int("PATTERN_RADIUS_KM", 100)
+PATTERN_WINDOW_MINUTES = env_int("PATTERN_WINDOW_MINUTES", 30)
+# Swarms (this many drones or more) at PATTERN_SWARM_MIN_SITES sites the same UTC day.
+PATTERN_SWARM_DRONES = env_int("PATTERN_SWARM_DRONES", 3)
+PATTERN_SWARM_MIN_SITES = env_int("PATTERN_SWARM_MIN_SITES", 2)
+# One UAS ID or operator ID at this many sites within PATTERN_REPEAT_DAYS.
+PATTERN_REPEAT_MIN_SITES = env_int("PATTERN_REPEAT_MIN_SITES", 2)
+PATTERN_REPEAT_DAYS = env_int("PATTERN_REPEAT_DAYS", 90)
+
+# At most one alert per incident within this many minutes, however often it is updated.
+ALERT_UPDATE_WINDOW_MINUTES = env_int("ALERT_UPDATE_WINDOW_MINUTES", 15)
+ALERT_WEBHOOK_MAX_ATTEMPTS = env_int("ALERT_WEBHOOK_MAX_ATTEMPTS", 6)
+# The n-th retry waits ALERT_WEBHOOK_BACKOFF_SECONDS * 2**(n-1): 30 s, 1, 2, 4, 8 min.
+ALERT_WEBHOOK_BACKOFF_SECONDS = env_int("ALERT_WEBHOOK_BACKOFF_SECONDS", 30)
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
+# Absolute address of this server, for links in alerts.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SkyLedger <skyledger@localhost>")

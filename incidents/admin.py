@@ -10,10 +10,13 @@ from .models import (
     Evidence,
     Incident,
     IncidentAction,
+    Pattern,
     RegulatorGrant,
     Site,
     SiteMembership,
     TimelineEntry,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from .widgets import DatalistTextInput, PerimeterWidget
 
@@ -264,3 +267,36 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return super().changelist_view(
             request, {**(extra_context or {}), "chain_head": audit.chain_head()}
         )
+
+
+# --- Alerts: webhook endpoints per site, and the delivery log ------------------------------
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "url", "min_severity", "patterns", "active"]
+    list_filter = ["active", "site"]
+    search_fields = ["name", "url", "site__code"]
+    autocomplete_fields = ["site"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "status", "attempts", "status_code", "created_at", "delivered_at"]
+    list_filter = ["status", "endpoint__site"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Pattern)
+class PatternAdmin(admin.ModelAdmin):
+    list_display = ["kind", "first_seen", "site_count", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["key", "explanation"]
+    raw_id_fields = ["incidents"]
+    readonly_fields = ["key", "created_at", "updated_at"]

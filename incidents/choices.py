@@ -1,6 +1,7 @@
 """The vocabulary of incidents: the fixed choices, and which status moves are allowed."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MAKE_MODEL_SUGGESTIONS = [
     "DJI Mavic 2",
@@ -136,3 +137,34 @@ class TimelineKind(models.TextChoices):
     STATUS = "status", "Status changed"
     SEVERITY = "severity", "Severity overridden"
     COMMENT = "comment", "Comment"
+    MERGED = "merged", _("Merged")
+    SPLIT = "split", _("Split")
+
+
+class Corroboration(models.TextChoices):
+    """How well an event is corroborated, weakest first."""
+
+    ONE_REPORT = "one_report", _("One report")
+    SEVERAL_REPORTS = "several", _("Several reports")
+    REPORT_AND_SENSOR = "report_sensor", _("Report and sensor")
+    SENSOR_REMOTE_ID = "sensor_rid", _("Sensor with Remote ID")
+
+
+class PatternKind(models.TextChoices):
+    SITES = "sites", _("Several sites at once")
+    SWARMS = "swarms", _("Swarms at several sites")
+    REPEAT_UAS = "repeat_uas", _("One UAS ID at several sites")
+    REPEAT_OPERATOR = "repeat_operator", _("One operator ID at several sites")
+
+
+class PatternStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    RETRYING = "retrying", _("Retrying")
+    FAILED = "failed", _("Failed")

@@ -1,9 +1,21 @@
 from django.urls import path
 
-from .views import evidence, home
+from .views import alerts, correlation, evidence, home
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("evidence/files/<path:name>", evidence.evidence_file, name="evidence_file"),
     path("evidence/preview/<int:pk>/", evidence.evidence_preview, name="evidence_preview"),
+    path("incidents/<int:pk>/event/", correlation.incident_event, name="incident_event"),
+    path("incidents/<int:pk>/merge/", correlation.merge, name="incident_merge"),
+    path("incidents/<int:pk>/split/", correlation.split, name="incident_split"),
+    path("drones/uas/<str:uas_id>/", correlation.repeat_uas, name="repeat_uas"),
+    path(
+        "drones/operator/<str:operator_id>/",
+        correlation.repeat_operator,
+        name="repeat_operator",
+    ),
+    path("patterns/", correlation.pattern_list, name="pattern_list"),
+    path("patterns/<int:pk>/", correlation.pattern_detail, name="pattern_detail"),
+    path("alerts/preferences/", alerts.preferences, name="alert_preferences"),
 ]

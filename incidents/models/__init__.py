@@ -6,7 +6,9 @@ the API and importers all give the same messages. Derived values (zone, distance
 reference) are computed in `save()` so they can never disagree with the data.
 """
 
+from .alerts import Alert, AlertPreference, WebhookDelivery, WebhookEndpoint
 from .audit import AuditEntry
+from .correlation import Event, EventMembership, IncidentMerge, Pattern
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
 from .incidents import (
@@ -42,18 +44,26 @@ __all__ = [
     "MAX_DISTANCE_FROM_SITE_M",
     "MAX_ZONE_RADIUS_M",
     "MAX_ZONE_RINGS",
+    "Alert",
+    "AlertPreference",
     "AuditEntry",
     "Drone",
+    "Event",
+    "EventMembership",
     "Evidence",
     "Incident",
     "IncidentAction",
+    "IncidentMerge",
     "IncidentQuerySet",
+    "Pattern",
     "ReferenceCounter",
     "RegulatorGrant",
     "Site",
     "SiteMembership",
     "SiteQuerySet",
     "TimelineEntry",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "compute_severity",
     "default_detection_methods",
     "default_zone_radii",

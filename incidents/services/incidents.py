@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..choices import STAFF_TRANSITIONS, TRANSITIONS, Role, Severity, Status, TimelineKind
+from ..correlation.hooks import incident_recorded
 from ..models import Drone, Incident, IncidentAction, SiteMembership, TimelineEntry
 from .errors import ServiceError
 
@@ -57,6 +58,7 @@ def record_incident(*, site, reported_by, actions=(), drones=(), **fields):
             to_status=incident.status,
             text=f"Recorded as {incident.get_source_display().lower()}.",
         )
+        incident_recorded(incident)
     return incident
 
 

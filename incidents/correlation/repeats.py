@@ -1,0 +1,85 @@
+"""Repeat offenders: every incident a UAS ID or an operator ID turned up in, at every site the
+user may see, and the "seen before" counts an incident page shows."""
+
+from django.db.models import Count, Max, Min
+from django.urls import reverse
+
+from ..models import Drone, Incident
+
+
+def incidents_with(user, *, uas_id=None, operator_id=None):
+    """Incidents the user may see with a drone of this UAS ID (or operator ID), newest first."""
+    drones = (
+        Drone.objects.filter(uas_id=uas_id)
+        if uas_id
+        else Drone.objects.filter(operator_id=operator_id)
+    )
+    return (
+        Incident.objects.visible_to(user)
+        .filter(pk__in=drones.values("incident_id"))
+        .select_related("site")
+        .order_by("-first_seen")
+    )
+
+
+def _summary(incidents):
+    return incidents.aggregate(
+        incidents=Count("pk", distinct=True),
+        sites=Count("site", distinct=True),
+        earliest=Min("first_seen"),
+        latest=Max("first_seen"),
+    )
+
+
+def seen_before(incident, user):
+    """How often this incident's drones and operators were seen before it, in what the user
+    may see. For the incident page:
+
+        {"uas_ids": [{"id": "1581F...", "incidents": 2, "sites": 2,
+                      "last_seen": datetime | None, "url": "/drones/uas/1581F.../"}, ...],
+         "operator_ids": [... same keys ...]}
+
+    Counts cover other incidents first seen before this one; an ID never seen before has
+    incidents=0. IDs are listed once each, in the order of the incident's drones.
+    """
+    result = {"uas_ids": [], "operator_ids": []}
+    drones = list(incident.drones.values_list("uas_id", "operator_id"))
+    for key, column, index, url_name in (
+        ("uas_ids", "uas_id", 0, "repeat_uas"),
+        ("operator_ids", "operator_id", 1, "repeat_operator"),
+    ):
+        for value in dict.fromkeys(d[index] for d in drones if d[index]):
+            earlier = incidents_with(user, **{column: value}).filter(
+                first_seen__lt=incident.first_seen
+            )
+            summary = _summary(earlier.exclude(pk=incident.pk))
+            result[key].append(
+                {
+                    "id": value,
+                    "incidents": summary["incidents"],
+                    "sites": summary["sites"],
+                    "last_seen": summary["latest"],
+                    "url": reverse(url_name, args=[value]),
+                }
+            )
+    return result
+
+
+def map_features(incidents):
+    """A GeoJSON FeatureCollection of incidents for the page maps."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [i.location.x, i.location.y]},
+                "properties": {
+                    "reference": i.reference,
+                    "site": i.site.code,
+                    "first_seen": f"{i.first_seen:%Y-%m-%d %H:%M} UTC",
+                    "severity": i.severity,
+                },
+            }
+            for i in incidents
+        ],
+    }

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class IncidentsConfig(AppConfig):
@@ -19,6 +19,9 @@ class IncidentsConfig(AppConfig):
         checks.register(project_checks.check_spatialite)
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="audit_sqlite")
+        # Triggers name columns: SQLite refuses to drop or rebuild a column they use, so they
+        # are taken off for the length of a migrate and put back, fitted to the new columns.
+        pre_migrate.connect(audit_signals.uninstall_triggers, sender=self, dispatch_uid="audit-")
         post_migrate.connect(audit_signals.install_triggers, sender=self, dispatch_uid="audit")
         auth_signals.user_logged_in.connect(audit_signals.logged_in, dispatch_uid="audit_in")
         auth_signals.user_logged_out.connect(audit_signals.logged_out, dispatch_uid="audit_out")

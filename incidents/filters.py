@@ -6,6 +6,9 @@ ISO 8601 times), status, severity, zone, source, detection_method (each repeatab
 text over reference, narrative and make/model), ordering.
 """
 
+import re
+from datetime import timedelta
+
 import django_filters
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -37,14 +40,28 @@ def with_severity_rank(queryset):
     )
 
 
+class SeenBetweenFilter(django_filters.IsoDateTimeFromToRangeFilter):
+    """A period of ISO 8601 times; an end given as a bare date (2026-10-31) includes that
+    whole day (UTC), as a person choosing dates means it."""
+
+    def filter(self, qs, value):
+        raw = ""
+        if self.parent is not None and self.parent.data:
+            raw = str(self.parent.data.get(f"{self.field_name}_before", "")).strip()
+        if value and value.stop is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            qs = qs.filter(**{f"{self.field_name}__lt": value.stop + timedelta(days=1)})
+            value = slice(value.start, None)
+        return super().filter(qs, value)
+
+
 class IncidentFilter(django_filters.FilterSet):
     site = django_filters.ModelMultipleChoiceFilter(
         label=_("Site"),
-        field_name="site",
+        field_name="site__code",
         to_field_name="code",
         queryset=visible_sites,
     )
-    first_seen = django_filters.IsoDateTimeFromToRangeFilter(
+    first_seen = SeenBetweenFilter(
         label=_("First seen between"),
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )

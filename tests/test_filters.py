@@ -67,3 +67,21 @@ def _far(site, metres):
     centre = site.perimeter_shape().centroid
     x, y, _ = geo.WGS84.fwd(centre.x, centre.y, 90, metres)
     return Point(x, y, srid=4326)
+
+
+def test_filter_by_visible_site_code(staff_a, record, site_a, admin_user, site_b, staff_b):
+    a = record(site_a)
+    record(site_b, reported_by=staff_b)
+    assert refs(filtered(staff_a, "site=CGK")) == [a.reference]
+    assert len(refs(filtered(admin_user, "site=CGK&site=DPS"))) == 2
+
+
+def test_a_date_only_end_includes_that_whole_day(staff_a, record, site_a):
+    from datetime import UTC, datetime
+
+    late = record(site_a, first_seen=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    record(site_a, first_seen=datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
+    query = "first_seen_after=2026-10-31&first_seen_before=2026-10-31"
+    assert refs(filtered(staff_a, query)) == [late.reference]
+    exact = "first_seen_before=2026-10-31T23:00:00Z"
+    assert refs(filtered(staff_a, exact)) == []

@@ -33,3 +33,11 @@ def install_triggers(sender, using="default", **kwargs):
     from .triggers import install
 
     install(connections[using])
+
+
+def uninstall_triggers(sender, using="default", **kwargs):
+    from django.db import connections
+
+    from .triggers import uninstall
+
+    uninstall(connections[using])

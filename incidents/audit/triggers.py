@@ -5,9 +5,10 @@ Row triggers on every audited table append an entry with the row's values before
 trigger on the audit table numbers and seals each new entry with SHA-256 over its content
 and the previous entry's hash.
 
-`install()` runs after every `migrate` (and so after a test database is built): it drops and
-recreates the triggers from the tables' current columns, then writes a "baseline" entry for
-each row of a table the log has never seen (rows that existed before the audit log did).
+`uninstall()` runs before every `migrate` and `install()` after it (and so after a test
+database is built): it recreates the triggers from the tables' current columns, then writes a
+"baseline" entry for each row of a table the log has never seen (rows that existed before
+the audit log did).
 """
 
 from django.db import connection as default_connection

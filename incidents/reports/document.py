@@ -70,7 +70,7 @@ def styles():
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
         "muted": ParagraphStyle("muted", parent=body, fontSize=7.5, leading=9.5, textColor=MUTED),
-        "mono": ParagraphStyle("mono", parent=body, fontName="Mono", fontSize=7, leading=9),
+        "mono": ParagraphStyle("mono", parent=body, fontName="Mono", fontSize=6.5, leading=9),
         "cell_head": ParagraphStyle(
             "cell_head", parent=body, fontName="Sans-Bold", fontSize=7.5, leading=9.5
         ),

@@ -319,7 +319,7 @@ def render_incident_report(incident, *, generated_at=None):
                     para(item.sha256, "mono"),
                 ]
             )
-        story.append(table(rows, [52 * mm, 34 * mm, FRAME_WIDTH - 86 * mm]))
+        story.append(table(rows, [48 * mm, 30 * mm, FRAME_WIDTH - 78 * mm]))
         story.append(
             para(
                 _(

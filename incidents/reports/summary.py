@@ -36,6 +36,7 @@ from .document import (
     table,
     utc_text,
 )
+from .periods import previous_period
 
 TOP_INCIDENTS = 25
 MAX_SITE_MAPS = 6
@@ -167,10 +168,10 @@ def map_points(incidents):
 
 def top_incidents(incidents, limit=TOP_INCIDENTS):
     """The most severe incidents, newest first within a severity."""
+    if "severity_rank" not in incidents.query.annotations:
+        incidents = with_severity_rank(incidents)
     return list(
-        with_severity_rank(incidents)
-        .select_related("site")
-        .order_by("-severity_rank", "-first_seen", "-pk")[:limit]
+        incidents.select_related("site").order_by("-severity_rank", "-first_seen", "-pk")[:limit]
     )
 
 
@@ -185,9 +186,11 @@ def _change(now, before):
     return f"{(now - before) / before:+.0%}"
 
 
-def _count_table(title, choices, current, previous, widths):
+def _count_table(title, choices, current, previous, widths, total):
+    """Counts by value with their share of all incidents and the change on the previous
+    period (a share, not a split: an incident detected two ways counts in both rows)."""
     rows = [[title, _("Incidents"), _("Share"), _("Previous period"), _("Change")]]
-    total = sum(current.values()) or 1
+    total = total or 1
     for value, label in choices:
         now = current.get(value, 0)
         before = None if previous is None else previous.get(value, 0)
@@ -298,7 +301,7 @@ def render_summary_report(
             para(
                 _("Previous period: %(period)s, %(count)s incidents.")
                 % {
-                    "period": period_text(start - (end - start), start),
+                    "period": period_text(*previous_period(start, end)),
                     "count": f"{before.total:,}",
                 },
                 "muted",
@@ -314,11 +317,19 @@ def render_summary_report(
             summary.by_severity,
             before and before.by_severity,
             widths,
+            summary.total,
         )
     )
     story.append(heading(_("By zone")))
     story.append(
-        _count_table(_("Zone"), ZONE_CHOICES, summary.by_zone, before and before.by_zone, widths)
+        _count_table(
+            _("Zone"),
+            ZONE_CHOICES,
+            summary.by_zone,
+            before and before.by_zone,
+            widths,
+            summary.total,
+        )
     )
     story.append(
         keep(
@@ -329,6 +340,7 @@ def render_summary_report(
                 summary.by_method,
                 before and before.by_method,
                 widths,
+                summary.total,
             ),
             para(_("An incident detected several ways counts once for each way."), "muted"),
         )
@@ -337,11 +349,21 @@ def render_summary_report(
         keep(
             heading(_("By status and source")),
             _count_table(
-                _("Status"), Status.choices, summary.by_status, before and before.by_status, widths
+                _("Status"),
+                Status.choices,
+                summary.by_status,
+                before and before.by_status,
+                widths,
+                summary.total,
             ),
             Spacer(1, 2 * mm),
             _count_table(
-                _("Source"), Source.choices, summary.by_source, before and before.by_source, widths
+                _("Source"),
+                Source.choices,
+                summary.by_source,
+                before and before.by_source,
+                widths,
+                summary.total,
             ),
         )
     )

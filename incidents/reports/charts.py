@@ -62,12 +62,12 @@ def trend_chart(buckets, counts, bucket_label, size=(7.0, 2.6)):
     return _png(figure)
 
 
-def bar_chart(labels, values, xlabel, size=(3.45, 2.2)):
+def bar_chart(labels, values, xlabel, size=(3.45, 2.2), tick_every=1):
     """Vertical bars, one per label, e.g. incidents per hour of day."""
     figure, ax = _figure(size)
     ax.bar(range(len(values)), values, color=BAR, width=0.8)
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, fontsize=6.5)
+    ax.set_xticks(range(0, len(labels), tick_every))
+    ax.set_xticklabels(labels[::tick_every], fontsize=6.5)
     ax.set_xlabel(xlabel, fontsize=7.5)
     ax.set_ylabel(_("Incidents"), fontsize=7.5)
     ax.set_ylim(0, max([*list(values), 1]) * 1.15)

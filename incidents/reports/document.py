@@ -74,7 +74,9 @@ def styles():
         "cell_head": ParagraphStyle(
             "cell_head", parent=body, fontName="Sans-Bold", fontSize=7.5, leading=9.5
         ),
-        "number": ParagraphStyle("number", parent=body, alignment=TA_RIGHT),
+        "number": ParagraphStyle(
+            "number", parent=body, fontSize=7.5, leading=9.5, alignment=TA_RIGHT
+        ),
         "title": ParagraphStyle(
             "title", parent=body, fontName="Sans-Bold", fontSize=17, leading=21, spaceAfter=2
         ),

@@ -147,9 +147,9 @@ def render_incident_report(incident, *, generated_at=None):
             Image(_bytes_io(map_png), width=FRAME_WIDTH, height=map_height),
             para(
                 _(
-                    "Azimuthal equidistant projection centred on the site: distances are true "
-                    "in metres. Dashed lines are the alert rings, labelled with their distance "
-                    "from the perimeter. Drawn without background tiles."
+                    "Azimuthal equidistant projection centred on the site: distances are true in "
+                    "metres. Dashed lines are the alert rings, named in the legend by their "
+                    "distance from the perimeter. Drawn without background tiles."
                 ),
                 "muted",
             ),

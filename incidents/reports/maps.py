@@ -219,8 +219,23 @@ def _figure(size):
     return figure, ax
 
 
+def _ring_handles(rings):
+    """Legend entries naming each ring by its distance, innermost first."""
+    return [
+        Line2D(
+            [],
+            [],
+            color=RING_COLOURS[ring.index % len(RING_COLOURS)],
+            linewidth=0.9,
+            linestyle="--",
+            label=_("Alert ring %(distance)s m") % {"distance": f"{ring.radius_m:,}"},
+        )
+        for ring in rings
+    ]
+
+
 def _draw_site(ax, plane, site, ring_count):
-    """Alert ring bands (outermost first), their edges labelled, then the perimeter."""
+    """Alert ring bands (outermost first) with dashed edges, then the perimeter."""
     rings = site.alert_rings()[:ring_count]
     for ring in reversed(rings):
         colour = RING_COLOURS[ring.index % len(RING_COLOURS)]
@@ -229,19 +244,6 @@ def _draw_site(ax, plane, site, ring_count):
         outer = plane.shape(geo.continuous(ring.outer))
         _add_shape(
             ax, outer, facecolor="none", edgecolor=colour, linewidth=0.9, linestyle="--", zorder=2
-        )
-        top = max(outer.geoms, key=lambda p: p.bounds[3]) if hasattr(outer, "geoms") else outer
-        x0, _y0, x1, y1 = top.bounds
-        ax.text(
-            (x0 + x1) / 2,
-            y1,
-            f"{ring.radius_m:,} m",
-            ha="center",
-            va="bottom",
-            fontsize=6.5,
-            color="#555555",
-            zorder=3,
-            clip_on=True,
         )
     perimeter = plane.shape(geo.continuous(site.perimeter_shape()))
     _add_shape(
@@ -283,7 +285,7 @@ def incident_map(incident, drones, size=(7.0, 5.2), dpi=200):
 
     handles = [
         Line2D([], [], color=PERIMETER_COLOUR, linewidth=1.6, label=_("Perimeter")),
-        Line2D([], [], color=RING_COLOURS[0], linewidth=0.9, linestyle="--", label=_("Alert ring")),
+        *_ring_handles(rings),
     ]
 
     def mark(point, label, **style):
@@ -372,7 +374,10 @@ def summary_map(site, points, size=(7.0, 4.6), dpi=170):
     shown = [perimeter.bounds]
     if rings:
         shown.append(plane.shape(geo.continuous(rings[-1].outer)).bounds)
-    handles = [Line2D([], [], color=PERIMETER_COLOUR, linewidth=1.6, label=_("Perimeter"))]
+    handles = [
+        Line2D([], [], color=PERIMETER_COLOUR, linewidth=1.6, label=_("Perimeter")),
+        *_ring_handles(rings),
+    ]
     labels = dict(Severity.choices)
     for rank, level in enumerate(SEVERITY_ORDER):
         chosen = [(lon, lat) for lon, lat, severity in points if severity == level]

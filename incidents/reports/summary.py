@@ -308,6 +308,37 @@ def render_summary_report(
             )
         )
 
+    if summary.total:
+        label = (
+            _("Week beginning (%(zone)s)") if summary.trend_weekly else _("Day (%(zone)s)")
+        ) % {"zone": summary.trend_zone}
+        story.append(
+            keep(
+                heading(_("Trend")),
+                _image(
+                    charts.trend_chart(summary.trend_buckets, summary.trend, label),
+                    FRAME_WIDTH,
+                    2.6 / 7.0,
+                ),
+            )
+        )
+        hours = charts.bar_chart(
+            [f"{h:02d}" for h in range(24)],
+            summary.by_hour,
+            _("Hour of day (site local time)"),
+            tick_every=3,
+        )
+        weekday_names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+        days = charts.bar_chart(weekday_names, summary.by_weekday, _("Weekday (site local time)"))
+        half = FRAME_WIDTH / 2 - 2 * mm
+        pair = Table(
+            [[_image(hours, half, 2.2 / 3.45), _image(days, half, 2.2 / 3.45)]],
+            colWidths=[FRAME_WIDTH / 2] * 2,
+            hAlign="LEFT",
+        )
+        pair.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        story.append(keep(heading(_("Hour of day and weekday")), pair))
+
     widths = [55 * mm, 25 * mm, 20 * mm, 30 * mm, FRAME_WIDTH - 130 * mm]
     story.append(heading(_("By severity")))
     story.append(
@@ -387,36 +418,6 @@ def render_summary_report(
                 ),
             )
         )
-
-    if summary.total:
-        label = (
-            _("Week beginning (%(zone)s)") if summary.trend_weekly else _("Day (%(zone)s)")
-        ) % {"zone": summary.trend_zone}
-        story.append(
-            keep(
-                heading(_("Trend")),
-                _image(
-                    charts.trend_chart(summary.trend_buckets, summary.trend, label),
-                    FRAME_WIDTH,
-                    2.6 / 7.0,
-                ),
-            )
-        )
-        hours = charts.bar_chart(
-            [f"{h:02d}" if h % 3 == 0 else "" for h in range(24)],
-            summary.by_hour,
-            _("Hour of day (site local time)"),
-        )
-        weekday_names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-        days = charts.bar_chart(weekday_names, summary.by_weekday, _("Weekday (site local time)"))
-        half = FRAME_WIDTH / 2 - 2 * mm
-        pair = Table(
-            [[_image(hours, half, 2.2 / 3.45), _image(days, half, 2.2 / 3.45)]],
-            colWidths=[FRAME_WIDTH / 2] * 2,
-            hAlign="LEFT",
-        )
-        pair.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-        story.append(keep(heading(_("Hour of day and weekday")), pair))
 
     story += _site_maps(incidents, sites, summary)
     story += _top_table(incidents)
@@ -515,7 +516,7 @@ def _top_table(incidents):
     story.append(
         table(
             rows,
-            [28 * mm, 52 * mm, 16 * mm, 28 * mm, 16 * mm, 12 * mm, FRAME_WIDTH - 152 * mm],
+            [28 * mm, 50 * mm, 16 * mm, 28 * mm, 16 * mm, 14 * mm, FRAME_WIDTH - 152 * mm],
             numeric_columns=(4, 5),
             style_extra=severity_column,
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, correlation, evidence, home
+from .views import alerts, correlation, evidence, home, reports
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,4 +18,11 @@ urlpatterns = [
     path("patterns/", correlation.pattern_list, name="pattern_list"),
     path("patterns/<int:pk>/", correlation.pattern_detail, name="pattern_detail"),
     path("alerts/preferences/", alerts.preferences, name="alert_preferences"),
+    path(
+        "incidents/<str:reference>/report.pdf",
+        reports.incident_report_pdf,
+        name="incident_report_pdf",
+    ),
+    path("reports/", reports.reports, name="reports"),
+    path("reports/summary.pdf", reports.summary_pdf, name="summary_pdf"),
 ]

@@ -8,6 +8,7 @@ reference) are computed in `save()` so they can never disagree with the data.
 
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
+from .external import ExternalReport, ExternalReportQuerySet, LocationSource
 from .incidents import (
     FUTURE_TOLERANCE,
     Incident,
@@ -34,6 +35,7 @@ from .sites import (
     shape_of,
     zone_radii_problem,
 )
+from .zones import ReferenceZone, ZoneFormat
 
 __all__ = [
     "DEFAULT_ZONE_RADII_M",
@@ -43,15 +45,20 @@ __all__ = [
     "MAX_ZONE_RINGS",
     "Drone",
     "Evidence",
+    "ExternalReport",
+    "ExternalReportQuerySet",
     "Incident",
     "IncidentAction",
     "IncidentQuerySet",
+    "LocationSource",
     "ReferenceCounter",
+    "ReferenceZone",
     "RegulatorGrant",
     "Site",
     "SiteMembership",
     "SiteQuerySet",
     "TimelineEntry",
+    "ZoneFormat",
     "compute_severity",
     "default_detection_methods",
     "default_zone_radii",

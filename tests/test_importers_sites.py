@@ -150,3 +150,13 @@ def test_unreadable_file_gets_a_message():
     report = sites.import_sites("broken.geojson", io.BytesIO(b"{not json"))
     assert report.problems[0].where == "file"
     assert report.problems[0].message.startswith("broken.geojson could not be read")
+
+
+@pytest.mark.django_db
+def test_kml_is_read_with_lxml_when_gdal_has_no_kml_driver(monkeypatch):
+    monkeypatch.setattr(sites, "_gdal_kml_driver", lambda: None)
+    report = _import("sites.kml")
+    assert sorted(Site.objects.values_list("code", flat=True)) == ["HLP", "PRIOK"]
+    assert [str(p) for p in report.problems] == [
+        "feature 3, perimeter: the site's perimeter must be a polygon; this feature has a Point."
+    ]

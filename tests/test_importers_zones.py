@@ -246,3 +246,34 @@ def test_footprint_of_two_volumes_is_their_union():
     a = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
     b = Polygon([(0.5, 0), (2, 0), (2, 1), (0.5, 1)])
     assert zones.footprint([a, b]).area == pytest.approx(2.0)
+
+
+@pytest.mark.django_db
+def test_a_refused_feature_leaves_the_stored_zone_as_it_was():
+    square = [[[7.0, 46.0], [7.1, 46.0], [7.1, 46.1], [7.0, 46.1], [7.0, 46.0]]]
+    bigger = [[[7.0, 46.0], [7.2, 46.0], [7.2, 46.2], [7.0, 46.2], [7.0, 46.0]]]
+    _import_json(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                _feature("A1", {"type": "Polygon", "coordinates": square}),
+                _feature("B1", {"type": "Polygon", "coordinates": square}),
+            ],
+        }
+    )
+    stored_b1 = ReferenceZone.objects.get(identifier="B1")
+    report = _import_json(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                _feature("A1", {"type": "Polygon", "coordinates": bigger}),
+                _feature("B1", {"type": "LineString", "coordinates": [[7, 46], [7.1, 46.1]]}),
+            ],
+        }
+    )
+    assert (report.updated, report.deleted, report.refused) == (1, 0, 1)
+    assert "B1: kept as stored before, since this file's version of it was refused." in (
+        report.notes
+    )
+    assert ReferenceZone.objects.get(identifier="B1") == stored_b1
+    assert ReferenceZone.objects.get(identifier="A1").geometry.extent[2] == pytest.approx(7.2)

@@ -457,13 +457,23 @@ def detect_format(data):
     return None
 
 
+def _identifier_of(item):
+    if not isinstance(item, dict):
+        return None
+    properties = item.get("properties")
+    if isinstance(properties, dict) and "identifier" in properties:
+        return str(properties["identifier"])[:100]
+    return str(item["identifier"])[:100] if "identifier" in item else None
+
+
 def read_zones(name, handle, report):
-    """(format, list of (feature number, fields)) of a file; problems go to `report`."""
+    """(format, [(feature number, fields)], identifiers of refused features) of a file;
+    problems go to `report`."""
     try:
         data = _load_json(name, handle)
     except (ValueError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
         report.problem("file", "", f"{name} is not readable JSON ({exc}).")
-        return None, []
+        return None, [], set()
     kind = detect_format(data)
     if kind is None:
         report.problem(
@@ -472,7 +482,7 @@ def read_zones(name, handle, report):
             f"{name} is neither ED-269 (an object with `UASZoneList` or `features` of zones "
             "with a `geometry` list) nor ED-318 (a GeoJSON FeatureCollection).",
         )
-        return None, []
+        return None, [], set()
     items = (
         data.get("UASZoneList")
         if kind == ZoneFormat.ED269 and "UASZoneList" in data
@@ -490,11 +500,12 @@ def read_zones(name, handle, report):
             report.notes.append(
                 f"{name} was refused as a whole: its collection does not follow ED-318."
             )
-            return kind, []
+            return kind, [], set()
     build = ed269_zone if kind == ZoneFormat.ED269 else ed318_zone
-    zones = []
+    zones, refused_ids = [], set()
     for index, item in enumerate(items):
         if index in refused:
+            refused_ids.add(_identifier_of(item))
             continue
         notes = []
         try:
@@ -502,7 +513,8 @@ def read_zones(name, handle, report):
             report.notes.extend(f"feature {index + 1}, {note}" for note in notes)
         except ZoneProblem as problem:
             report.problem(f"feature {index + 1}", problem.field, problem.message)
-    return kind, zones
+            refused_ids.add(_identifier_of(item))
+    return kind, zones, refused_ids - {None}
 
 
 def _same(zone, fields):
@@ -516,15 +528,29 @@ def import_zones(name, handle, *, dry_run=False):
 
     The file's name is its dataset: zones it brought before are replaced by those it brings
     now (so importing it twice changes nothing). Zones with problems are left out with a
-    message; the others are imported. Returns an ImportReport.
+    message, and the zones stored before under their identifiers are kept as they were;
+    the others are imported. Returns an ImportReport.
     """
     report = ImportReport(dry_run=dry_run)
     dataset = PurePath(name).name
-    kind, zones = read_zones(name, handle, report)
+    kind, zones, held = read_zones(name, handle, report)
+    for number, fields in zones:
+        if fields["identifier"] in held:
+            report.notes.append(
+                f"feature {number} ({fields['identifier']}): not imported, since another "
+                "feature with this identifier was refused."
+            )
+    zones = [(number, fields) for number, fields in zones if fields["identifier"] not in held]
     if kind is None or not zones:
         return report
     existing = defaultdict(list)
     for zone in ReferenceZone.objects.filter(dataset=dataset):
+        if zone.identifier in held:
+            report.notes.append(
+                f"{zone.identifier}: kept as stored before, since this file's version of it "
+                "was refused."
+            )
+            continue
         existing[zone.identifier].append(zone)
     incoming = defaultdict(list)
     for _number, fields in zones:
@@ -555,7 +581,7 @@ def import_zones(name, handle, *, dry_run=False):
     if dry_run or not (report.created or report.updated or report.deleted):
         return report
     with transaction.atomic():
-        ReferenceZone.objects.filter(dataset=dataset).delete()
+        ReferenceZone.objects.filter(dataset=dataset).exclude(identifier__in=held).delete()
         ReferenceZone.objects.bulk_create(
             [
                 ReferenceZone(

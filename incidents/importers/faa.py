@@ -20,6 +20,7 @@ from pathlib import PurePath
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import ExternalReport, LocationSource
 from .report import ImportReport
@@ -284,20 +285,27 @@ def read_reports(handle, file_name, report):
     problem to `report` and is left out."""
     suffix = PurePath(file_name).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        report.problem("file", "", f"{file_name} is not an .xlsx or .csv file.")
+        report.problem(
+            "file", "", _("%(file)s is not an .xlsx or .csv file.") % {"file": file_name}
+        )
         return []
     rows = _rows_of_xlsx(handle) if suffix == ".xlsx" else _rows_of_csv(handle)
     try:
         header = next(rows)
     except StopIteration:
-        report.problem("file", "", f"{file_name} is empty: it has no header row.")
+        report.problem(
+            "file", "", _("%(file)s is empty: it has no header row.") % {"file": file_name}
+        )
         return []
     except Exception as exc:  # a damaged or mislabelled file, whatever the library says
         report.problem(
             "file",
             "",
-            f"{file_name} could not be read as a spreadsheet ({exc}); "
-            "save it again as .xlsx or UTF-8 .csv.",
+            _(
+                "%(file)s could not be read as a spreadsheet (%(error)s); save it again as "
+                ".xlsx or UTF-8 .csv."
+            )
+            % {"file": file_name, "error": exc},
         )
         return []
     columns = {}
@@ -310,8 +318,8 @@ def read_reports(handle, file_name, report):
         report.problem(
             "row 1",
             ", ".join(missing),
-            "the header must have Date, State, City and Summary columns; "
-            f"missing: {', '.join(missing)}.",
+            _("the header must have Date, State, City and Summary columns; missing: %(missing)s.")
+            % {"missing": ", ".join(missing)},
         )
         return []
     seen = Counter()
@@ -320,24 +328,24 @@ def read_reports(handle, file_name, report):
         cells = {c: (row[i] if i < len(row) else None) for c, i in columns.items()}
         if all(_clean_text(v) == "" for v in cells.values()):
             continue
-        where = f"row {number}"
+        where = _("row %(number)d") % {"number": number}
         try:
             date, time = _parse_date(cells["date"])
         except ValueError as exc:
-            report.problem(
-                where, "Date", f"“{exc}” is not a date: write it as M/D/YYYY or YYYY-MM-DD."
-            )
+            message = _("“%(value)s” is not a date: write it as M/D/YYYY or YYYY-MM-DD.")
+            report.problem(where, "Date", message % {"value": exc})
             continue
         summary = _clean_text(cells["summary"])
         if not summary:
-            report.problem(where, "Summary", "the summary is empty: copy in the report's text.")
+            report.problem(where, "Summary", _("the summary is empty: copy in the report's text."))
             continue
         state, city = _clean_text(cells["state"]), _clean_text(cells["city"])
         if "time" in columns and cells["time"] and time is None:
             try:
                 time = dt.time.fromisoformat(_clean_text(cells["time"]))
             except ValueError:
-                report.problem(where, "Time", f"“{cells['time']}” is not a time: use HH:MM.")
+                message = _("“%(value)s” is not a time: use HH:MM.")
+                report.problem(where, "Time", message % {"value": cells["time"]})
                 continue
         time_match = TIME_RE.search(summary)
         if time is None and time_match:
@@ -390,12 +398,22 @@ def import_faa(files, *, dry_run=False):
     placed = sum(1 for r in new if r.location_source != LocationSource.UNKNOWN)
     if new:
         by_source = Counter(r.location_source for r in new)
+        text = _(
+            "%(read)d reports read; %(placed)d (%(share).1f%%) placed on the map: "
+            "%(airport)d at the airport named, %(city)d at their city, %(city_airport)d at "
+            "their city's airport; %(unknown)d kept with location unknown."
+        )
         report.notes.append(
-            f"{len(new)} reports read; {placed} ({100 * placed / len(new):.1f}%) placed on "
-            f"the map: {by_source[LocationSource.AIRPORT]} at the airport named, "
-            f"{by_source[LocationSource.CITY]} at their city, "
-            f"{by_source[LocationSource.CITY_AIRPORT]} at their city's airport; "
-            f"{by_source[LocationSource.UNKNOWN]} kept with location unknown."
+            text
+            % {
+                "read": len(new),
+                "placed": placed,
+                "share": 100 * placed / len(new),
+                "airport": by_source[LocationSource.AIRPORT],
+                "city": by_source[LocationSource.CITY],
+                "city_airport": by_source[LocationSource.CITY_AIRPORT],
+                "unknown": by_source[LocationSource.UNKNOWN],
+            }
         )
     if not dry_run and fresh:
         with transaction.atomic():

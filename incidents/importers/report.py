@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -38,17 +40,25 @@ class ImportReport:
 
     def summary(self):
         """One line saying what changed (or would change) and how many rows were refused."""
-        verb = "would be" if self.dry_run else "were"
-        parts = [
-            f"{self.created} {verb} created",
-            f"{self.updated} {verb} updated",
-            f"{self.unchanged} unchanged",
-        ]
+        counts = {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "refused": self.refused,
+        }
+        if self.dry_run:
+            text = _(
+                "Dry run, nothing saved: %(created)d would be created, %(updated)d would be "
+                "updated, %(unchanged)d unchanged"
+            )
+            removed = _(", %(deleted)d would be removed")
+        else:
+            text = _("%(created)d were created, %(updated)d were updated, %(unchanged)d unchanged")
+            removed = _(", %(deleted)d were removed")
         if self.deleted:
-            parts.append(f"{self.deleted} {verb} removed")
-        parts.append(f"{self.refused} refused")
-        prefix = "Dry run, nothing saved: " if self.dry_run else ""
-        return prefix + ", ".join(parts) + "."
+            text += removed
+        return (text + _(", %(refused)d refused.")) % counts
 
     def lines(self):
         """The whole report as lines of text, for the command and the admin page."""

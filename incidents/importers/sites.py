@@ -23,6 +23,7 @@ from pathlib import PurePath
 import shapely
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon
 
 from .. import services
@@ -43,10 +44,11 @@ def parse_mapping(text):
         field, sep, source = item.partition("=")
         field, source = field.strip(), source.strip()
         if not sep or not source or field not in FIELDS:
-            raise ValueError(
-                f"“{item}” is not a mapping: write site_field=FILE_FIELD, where site_field "
-                f"is one of {', '.join(FIELDS)}."
+            message = _(
+                "“%(item)s” is not a mapping: write site_field=FILE_FIELD, where site_field "
+                "is one of %(fields)s."
             )
+            raise ValueError(message % {"item": item, "fields": ", ".join(FIELDS)})
         mapping[field] = source
     return mapping
 
@@ -155,19 +157,23 @@ def read_features(name, handle):
     message when the file cannot be read at all."""
     suffix = PurePath(name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValueError(f"{name} is not a .geojson, .json, .kml or .gpkg file.")
+        raise ValueError(
+            _("%(file)s is not a .geojson, .json, .kml or .gpkg file.") % {"file": name}
+        )
     data = handle.read()
     if suffix == ".kml" and _gdal_kml_driver() is None:
         try:
             return read_kml_with_lxml(data)
         except Exception as exc:  # lxml's errors say where the XML breaks
-            raise ValueError(f"{name} is not readable KML ({exc}).") from exc
+            message = _("%(file)s is not readable KML (%(error)s).")
+            raise ValueError(message % {"file": name, "error": exc}) from exc
     try:
         if suffix == ".gpkg":
             return _read_geopackage(data)
         return _read_with_gdal(data)
     except Exception as exc:  # GDAL's message names the format problem
-        raise ValueError(f"{name} could not be read ({exc}).") from exc
+        message = _("%(file)s could not be read (%(error)s).")
+        raise ValueError(message % {"file": name, "error": exc}) from exc
 
 
 # --- Turning features into sites --------------------------------------------------------
@@ -246,23 +252,30 @@ def import_sites(name, handle, *, mapping=None, dry_run=False):
         return report
     seen = {}
     for number, (attributes, geometry) in enumerate(features, start=1):
-        where = f"feature {number}"
+        where = _("feature %(number)d") % {"number": number}
         values = _values(attributes, mapping)
         code = values.get("code")
         if not code:
             source = mapping.get("code", "code")
-            report.problem(where, "code", f"no site code: give each feature a “{source}” value.")
+            message = _("no site code: give each feature a “%(field)s” value.")
+            report.problem(where, "code", message % {"field": source})
             continue
         if code in seen:
-            report.problem(where, "code", f"{code} is already feature {seen[code]} of this file.")
+            message = _("%(code)s is already feature %(number)d of this file.")
+            report.problem(where, "code", message % {"code": code, "number": seen[code]})
             continue
         seen[code] = number
         if geometry is None or not isinstance(geometry, Polygon | MultiPolygon):
-            kind = "no geometry" if geometry is None else f"a {geometry.geom_type}"
+            kind = (
+                _("no geometry")
+                if geometry is None
+                else _("a %(type)s") % {"type": geometry.geom_type}
+            )
             report.problem(
                 where,
                 "perimeter",
-                f"the site's perimeter must be a polygon; this feature has {kind}.",
+                _("the site's perimeter must be a polygon; this feature has %(kind)s.")
+                % {"kind": kind},
             )
             continue
         site = Site.objects.filter(code=code).first()
@@ -284,7 +297,8 @@ def import_sites(name, handle, *, mapping=None, dry_run=False):
             continue
         if before is None:
             report.created += 1
-            report.changes.append(f"{code}: new site “{site.name}”.")
+            message = _("%(code)s: new site “%(name)s”.")
+            report.changes.append(message % {"code": code, "name": site.name})
             if not dry_run:
                 site.save()
             continue
@@ -295,7 +309,7 @@ def import_sites(name, handle, *, mapping=None, dry_run=False):
         ]
         perimeter_changed = not before["perimeter"].equals_exact(site.perimeter, 1e-9)
         if perimeter_changed:
-            changed.append("perimeter changed")
+            changed.append(_("perimeter changed"))
         if not changed:
             report.unchanged += 1
             continue
@@ -308,6 +322,7 @@ def import_sites(name, handle, *, mapping=None, dry_run=False):
             if perimeter_changed or before["zone_radii_m"] != site.zone_radii_m:
                 count = services.recompute_site(site)
                 report.changes.append(
-                    f"{code}: zones and severities recomputed for {count} incidents."
+                    _("%(code)s: zones and severities recomputed for %(count)d incidents.")
+                    % {"code": code, "count": count}
                 )
     return report

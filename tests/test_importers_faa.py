@@ -57,7 +57,13 @@ def test_altitude_is_read_from_real_summaries(summary, feet):
 
 @pytest.mark.parametrize(
     ("summary", "aircraft"),
-    [(BTR, "CESSNA C182"), (MCO, "A321"), (KINGSVILLE, "T45"), (PALO_VERDE, "")],
+    [
+        (BTR, "CESSNA C182"),
+        (MCO, "A321"),
+        (KINGSVILLE, "T45"),
+        (PALO_VERDE, ""),
+        ("PRELIM INFO FROM FAA OPS: X, TX/UAS SIGHTING/1200C/X ATCT ADVISED, TYPE UNKN, ", ""),
+    ],
 )
 def test_aircraft_type_is_read_from_real_summaries(summary, aircraft):
     assert faa.aircraft_type(summary) == aircraft

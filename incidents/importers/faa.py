@@ -56,6 +56,8 @@ AIRPORT_RES = [
     re.compile(r"\b(?:FEET|FT)\s+(?:OVER\s+|NEAR\s+)?(?P<code>[A-Z][A-Z0-9]{2,3})\b"),
     re.compile(r"\bNEAR\s+(?:THE\s+)?(?P<code>[A-Z][A-Z0-9]{2,3})\b"),
 ]
+# Words that say the type was not given: "ADVISED, UNKN," / "UNIDENTIFIED CALLSIGN".
+NOT_AIRCRAFT_WORDS = frozenset({"UAS", "UNKN", "UNKNOWN", "UNIDENTIFIED", "UNK"})
 # Words that look like codes in these summaries but are never meant as one.
 NOT_AIRPORT_CODES = frozenset(
     [
@@ -103,7 +105,7 @@ def altitude_ft(summary):
 def aircraft_type(summary):
     """The reporting aircraft's type as the summary writes it (e.g. B739), or ''."""
     match = AIRCRAFT_RE.search(summary)
-    if not match or "UAS" in match["type"].split():
+    if not match or NOT_AIRCRAFT_WORDS & set(match["type"].split()):
         return ""
     return match["type"].strip()
 

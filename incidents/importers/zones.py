@@ -79,7 +79,8 @@ def _check_position(position, where):
         or len(position) < 2
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
     ):
-        raise ZoneProblem(where, f"“{position}” is not a [longitude, latitude] position.")
+        message = _("“%(value)s” is not a [longitude, latitude] position.")
+        raise ZoneProblem(where, message % {"value": position})
     lon, lat = position[0], position[1]
     problem = geo.point_problem(lon, lat)
     if problem:
@@ -89,15 +90,17 @@ def _check_position(position, where):
 
 def _polygon(rings, where, notes):
     if not isinstance(rings, list) or not rings:
-        raise ZoneProblem(where, "a polygon needs at least one ring of positions.")
+        raise ZoneProblem(where, _("a polygon needs at least one ring of positions."))
     parsed = []
     for ring in rings:
         points = [_check_position(p, where) for p in (ring or [])]
         if len(points) < 4 or points[0] != points[-1]:
             raise ZoneProblem(
                 where,
-                "each polygon ring needs at least four positions, the last equal to the "
-                "first (a closed ring).",
+                _(
+                    "each polygon ring needs at least four positions, the last equal to the "
+                    "first (a closed ring)."
+                ),
             )
         parsed.append(points)
     polygon = geo.unwrap(Polygon(parsed[0], parsed[1:]))
@@ -107,11 +110,12 @@ def _polygon(rings, where, notes):
     # standard rule, and the report says so, so that someone can check it and tell them.
     repaired = [p for p in _parts(shapely.make_valid(polygon)) if p.area > 0]
     if not repaired:
-        raise ZoneProblem(where, "the polygon encloses no area: check its coordinates.")
-    notes.append(
-        f"{where}: the polygon was not valid ({shapely.is_valid_reason(polygon)}); it was "
-        "repaired by splitting it where its edges cross. Check it against the source."
+        raise ZoneProblem(where, _("the polygon encloses no area: check its coordinates."))
+    message = _(
+        "%(where)s: the polygon was not valid (%(reason)s); it was repaired by splitting it "
+        "where its edges cross. Check it against the source."
     )
+    notes.append(message % {"where": where, "reason": shapely.is_valid_reason(polygon)})
     return MultiPolygon(repaired)
 
 
@@ -124,7 +128,8 @@ def _parts(geometry):
 
 def _radius_m(value, unit, where):
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-        raise ZoneProblem(where, f"the circle radius must be a positive number, not “{value}”.")
+        message = _("the circle radius must be a positive number, not “%(value)s”.")
+        raise ZoneProblem(where, message % {"value": value})
     return float(value) * (FEET if unit == "ft" else 1.0)
 
 
@@ -142,7 +147,8 @@ def _limit(value, unit, where):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ZoneProblem(where, f"“{value}” is not a height: give a number.") from None
+        message = _("“%(value)s” is not a height: give a number.")
+        raise ZoneProblem(where, message % {"value": value}) from None
     return number * (FEET if unit == "ft" else 1.0)
 
 
@@ -180,25 +186,28 @@ def _ed269_circle_centre(centre, where):
 def ed269_zone(zone, notes):
     """The ReferenceZone fields of one ED-269 UASZoneVersion, or raise ZoneProblem."""
     if not isinstance(zone, dict):
-        raise ZoneProblem("", "a zone must be a JSON object.")
+        raise ZoneProblem("", _("a zone must be a JSON object."))
     if not zone.get("identifier"):
-        raise ZoneProblem("identifier", "the zone has no identifier: give it one.")
+        raise ZoneProblem("identifier", _("the zone has no identifier: give it one."))
     restriction = RESTRICTIONS.get(zone.get("restriction"), zone.get("restriction"))
     if restriction not in {"PROHIBITED", "REQ_AUTHORIZATION", "CONDITIONAL", "NO_RESTRICTION"}:
         raise ZoneProblem(
             "restriction",
-            f"“{zone.get('restriction')}” is not a restriction: use PROHIBITED, "
-            "REQ_AUTHORISATION, CONDITIONAL or NO_RESTRICTION.",
+            _(
+                "“%(value)s” is not a restriction: use PROHIBITED, REQ_AUTHORISATION, "
+                "CONDITIONAL or NO_RESTRICTION."
+            )
+            % {"value": zone.get("restriction")},
         )
     volumes_in = zone.get("geometry")
     if not isinstance(volumes_in, list) or not volumes_in:
-        raise ZoneProblem("geometry", "the zone needs at least one volume in `geometry`.")
+        raise ZoneProblem("geometry", _("the zone needs at least one volume in `geometry`."))
     polygons, volumes = [], []
     for index, volume in enumerate(volumes_in, start=1):
         where = f"geometry {index}"
         unit = {"M": "m", "FT": "ft"}.get(str(volume.get("uomDimensions", "M")).upper())
         if unit is None:
-            raise ZoneProblem(where, "uomDimensions must be M or FT.")
+            raise ZoneProblem(where, _("uomDimensions must be M or FT."))
         projection = volume.get("horizontalProjection") or {}
         kind = projection.get("type")
         if kind == "Polygon":
@@ -210,7 +219,8 @@ def ed269_zone(zone, notes):
         else:
             raise ZoneProblem(
                 f"{where} (horizontalProjection)",
-                f"“{kind}” is not a horizontal projection: use Polygon or Circle.",
+                _("“%(kind)s” is not a horizontal projection: use Polygon or Circle.")
+                % {"kind": kind},
             )
         volumes.append(
             {
@@ -256,7 +266,7 @@ def _text(texts):
 def _ed318_volumes(geometry, where, notes):
     """(shapely polygons, layers) of one ED-318 geometry; collections are walked."""
     if not isinstance(geometry, dict):
-        raise ZoneProblem(where, "the feature has no geometry: a zone needs an area.")
+        raise ZoneProblem(where, _("the feature has no geometry: a zone needs an area."))
     kind = geometry.get("type")
     if kind == "GeometryCollection":
         polygons, layers = [], []
@@ -265,12 +275,13 @@ def _ed318_volumes(geometry, where, notes):
             polygons += more
             layers += more_layers
         if not polygons:
-            raise ZoneProblem(where, "the geometry collection is empty.")
+            raise ZoneProblem(where, _("the geometry collection is empty."))
         return polygons, layers
     layer = geometry.get("layer") or {}
     unit = layer.get("uom", "m")
     if unit not in ("m", "ft"):
-        raise ZoneProblem(f"{where} (layer.uom)", f"“{unit}” is not a unit: use m or ft.")
+        message = _("“%(unit)s” is not a unit: use m or ft.")
+        raise ZoneProblem(f"{where} (layer.uom)", message % {"unit": unit})
     volume = {
         "lower_m": _limit(layer.get("lower"), unit, f"{where} (layer.lower)"),
         "lower_reference": layer.get("lowerReference") or "",
@@ -283,33 +294,39 @@ def _ed318_volumes(geometry, where, notes):
         return [_polygon(coordinates, f"{where} (Polygon)", notes)], [volume]
     if kind == "MultiPolygon":
         if not isinstance(coordinates, list) or not coordinates:
-            raise ZoneProblem(f"{where} (MultiPolygon)", "the MultiPolygon has no polygons.")
+            raise ZoneProblem(f"{where} (MultiPolygon)", _("the MultiPolygon has no polygons."))
         return [_polygon(p, f"{where} (MultiPolygon)", notes) for p in coordinates], [volume]
     if kind == "Point":
         extent = geometry.get("extent") or {}
         if extent.get("subType") != "Circle":
             raise ZoneProblem(
                 f"{where} (Point)",
-                'a Point encloses no area: give it an extent {"subType": "Circle", '
-                '"radius": metres}, or use a Polygon.',
+                _(
+                    'a Point encloses no area: give it an extent {"subType": "Circle", '
+                    '"radius": metres}, or use a Polygon.'
+                ),
             )
         lon, lat = _check_position(coordinates, f"{where} (Point)")
         radius = _radius_m(extent.get("radius"), unit, f"{where} (extent.radius)")
         return [circle_polygon(lon, lat, radius)], [volume]
     raise ZoneProblem(
         where,
-        f"a {kind} encloses no area: a zone needs a Polygon, MultiPolygon or a Point with a "
-        "circle extent.",
+        _(
+            "a %(kind)s encloses no area: a zone needs a Polygon, MultiPolygon or a Point with "
+            "a circle extent."
+        )
+        % {"kind": kind},
     )
 
 
 def ed318_zone(feature, notes):
     """The ReferenceZone fields of one ED-318 feature, or raise ZoneProblem."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        raise ZoneProblem("type", "each item of `features` must be a GeoJSON Feature.")
+        raise ZoneProblem("type", _("each item of `features` must be a GeoJSON Feature."))
     properties = feature.get("properties") or {}
     if not properties.get("identifier"):
-        raise ZoneProblem("properties.identifier", "the zone has no identifier: give it one.")
+        message = _("the zone has no identifier: give it one.")
+        raise ZoneProblem("properties.identifier", message)
     polygons, volumes = _ed318_volumes(feature.get("geometry"), "geometry", notes)
     return {
         "identifier": str(properties["identifier"])[:100],
@@ -422,7 +439,8 @@ def _schema_problems(data):
         if len(path) >= 2 and path[0] == "features" and isinstance(path[1], int):
             index, path = path[1], path[2:]
         field = ".".join(str(p) for p in path) or "(top level)"
-        found.append((index, field, f"{leaf.message} (ED-318 schema)."))
+        message = _("%(message)s (ED-318 schema).") % {"message": leaf.message}
+        found.append((index, field, message))
     return found
 
 
@@ -457,6 +475,10 @@ def detect_format(data):
     return None
 
 
+def _feature(number):
+    return _("feature %(number)d") % {"number": number}
+
+
 def _identifier_of(item):
     if not isinstance(item, dict):
         return None
@@ -472,15 +494,19 @@ def read_zones(name, handle, report):
     try:
         data = _load_json(name, handle)
     except (ValueError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        report.problem("file", "", f"{name} is not readable JSON ({exc}).")
+        message = _("%(file)s is not readable JSON (%(error)s).")
+        report.problem("file", "", message % {"file": name, "error": exc})
         return None, [], set()
     kind = detect_format(data)
     if kind is None:
         report.problem(
             "file",
             "",
-            f"{name} is neither ED-269 (an object with `UASZoneList` or `features` of zones "
-            "with a `geometry` list) nor ED-318 (a GeoJSON FeatureCollection).",
+            _(
+                "%(file)s is neither ED-269 (an object with `UASZoneList` or `features` of "
+                "zones with a `geometry` list) nor ED-318 (a GeoJSON FeatureCollection)."
+            )
+            % {"file": name},
         )
         return None, [], set()
     items = (
@@ -494,12 +520,11 @@ def read_zones(name, handle, report):
             if index is None:
                 report.problem("file", field, message)
             else:
-                report.problem(f"feature {index + 1}", field, message)
+                report.problem(_feature(index + 1), field, message)
                 refused.add(index)
         if any(p.where == "file" for p in report.problems):
-            report.notes.append(
-                f"{name} was refused as a whole: its collection does not follow ED-318."
-            )
+            message = _("%(file)s was refused as a whole: its collection does not follow ED-318.")
+            report.notes.append(message % {"file": name})
             return kind, [], set()
     build = ed269_zone if kind == ZoneFormat.ED269 else ed318_zone
     zones, refused_ids = [], set()
@@ -510,9 +535,9 @@ def read_zones(name, handle, report):
         notes = []
         try:
             zones.append((index + 1, build(item, notes)))
-            report.notes.extend(f"feature {index + 1}, {note}" for note in notes)
+            report.notes.extend(f"{_feature(index + 1)}, {note}" for note in notes)
         except ZoneProblem as problem:
-            report.problem(f"feature {index + 1}", problem.field, problem.message)
+            report.problem(_feature(index + 1), problem.field, problem.message)
             refused_ids.add(_identifier_of(item))
     return kind, zones, refused_ids - {None}
 
@@ -536,9 +561,12 @@ def import_zones(name, handle, *, dry_run=False):
     kind, zones, held = read_zones(name, handle, report)
     for number, fields in zones:
         if fields["identifier"] in held:
+            message = _(
+                "%(feature)s (%(identifier)s): not imported, since another feature with this "
+                "identifier was refused."
+            )
             report.notes.append(
-                f"feature {number} ({fields['identifier']}): not imported, since another "
-                "feature with this identifier was refused."
+                message % {"feature": _feature(number), "identifier": fields["identifier"]}
             )
     zones = [(number, fields) for number, fields in zones if fields["identifier"] not in held]
     if kind is None or not zones:
@@ -546,10 +574,11 @@ def import_zones(name, handle, *, dry_run=False):
     existing = defaultdict(list)
     for zone in ReferenceZone.objects.filter(dataset=dataset):
         if zone.identifier in held:
-            report.notes.append(
-                f"{zone.identifier}: kept as stored before, since this file's version of it "
-                "was refused."
+            message = _(
+                "%(identifier)s: kept as stored before, since this file's version of it was "
+                "refused."
             )
+            report.notes.append(message % {"identifier": zone.identifier})
             continue
         existing[zone.identifier].append(zone)
     incoming = defaultdict(list)
@@ -566,17 +595,24 @@ def import_zones(name, handle, *, dry_run=False):
             elif unmatched:
                 unmatched.pop()
                 report.updated += 1
-                report.changes.append(f"{identifier}: updated.")
+                report.changes.append(_("%(identifier)s: updated.") % {"identifier": identifier})
             else:
                 report.created += 1
         if unmatched:
             report.deleted += len(unmatched)
-            report.changes.append(f"{identifier}: no longer in {dataset}, removed.")
+            message = _("%(identifier)s: no longer in %(file)s, removed.")
+            report.changes.append(message % {"identifier": identifier, "file": dataset})
     counts = Counter(fields["restriction"] for _number, fields in zones)
+    message = _("%(count)d %(format)s zones read from %(file)s: %(restrictions)s.")
+    restrictions = ", ".join(f"{count} {kind_}" for kind_, count in sorted(counts.items()))
     report.notes.append(
-        f"{len(zones)} {ZoneFormat(kind).label} zones read from {dataset}: "
-        + ", ".join(f"{count} {kind_}" for kind_, count in sorted(counts.items()))
-        + "."
+        message
+        % {
+            "count": len(zones),
+            "format": ZoneFormat(kind).label,
+            "file": dataset,
+            "restrictions": restrictions,
+        }
     )
     if dry_run or not (report.created or report.updated or report.deleted):
         return report

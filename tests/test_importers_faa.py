@@ -77,6 +77,19 @@ def test_airport_named_in_real_summaries(summary, code):
     assert faa.airport_named(summary) == code
 
 
+def test_a_code_that_is_the_start_of_a_place_name_in_another_state_is_not_an_airport():
+    summary = (
+        "PRELIM INFO FROM FAA OPS: SAN ANTONIO, TX/UAS INCIDENT/1405C/ BOMBARDIER CL60, "
+        "REPORTED A UAS AT 2,000 FEET 5 W SAN ANTONIO. NO EVASIVE ACTION TAKEN."
+    )
+    code, point, source = faa.place(summary, "SAN ANTONIO", "TEXAS")
+    assert (code, source) == ("", LocationSource.CITY)
+    assert point.x == pytest.approx(-98.49, abs=0.05)
+    # Across a state line but near the city it is right: Chantilly, VA at Dulles (IAD).
+    dulles = "... REPORTED UAS AT 1,500 FEET 3 N IAD. NO EVASIVE ACTION TAKEN."
+    assert faa.place(dulles, "CHANTILLY", "VIRGINIA")[::2] == ("IAD", LocationSource.AIRPORT)
+
+
 def test_report_is_placed_at_named_airport_else_city_else_unknown():
     code, point, source = faa.place(MSP, "MINNEAPOLIS", "MINNESOTA")
     assert (code, source) == ("MSP", LocationSource.AIRPORT)

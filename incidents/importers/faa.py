@@ -22,6 +22,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .. import geo
 from ..models import ExternalReport, LocationSource
 from .report import ImportReport
 
@@ -89,8 +90,14 @@ NOT_AIRPORT_CODES = frozenset(
         "DOD",
         "PD",
         "UNK",
+        "MSL",  # "AT 3,000 FEET MSL": mean sea level
+        "AGL",
     ]
 )
+# An airport named in another state than the report's is accepted only this close to the
+# report's city: "5 W SAN ANTONIO" must not become San Diego (SAN), while Chantilly,
+# Virginia is rightly placed at Washington Dulles (IAD).
+MAX_AIRPORT_TO_CITY_M = 100_000
 # The time of day in the summary's header: ".../UAS SIGHTING/1857C/..." (hhmm and a zone
 # letter: Z = UTC, E/C/M/P/A/H = US Eastern ... Hawaii local time).
 TIME_RE = re.compile(r"/(?P<hh>[01]\d|2[0-3])(?P<mm>[0-5]\d)(?P<zone>[A-Z])/")
@@ -123,15 +130,19 @@ def us_airports():
     return by_code
 
 
-def airport_named(summary):
-    """The code of the US airport the summary places the sighting by, or ''."""
+def airports_named(summary):
+    """Codes of US airports the summary places the sighting by, most telling first."""
     airports = us_airports()
     for pattern in AIRPORT_RES:
         for match in pattern.finditer(summary):
             code = match["code"]
             if code not in NOT_AIRPORT_CODES and code in airports:
-                return code
-    return ""
+                yield code
+
+
+def airport_named(summary):
+    """The code of the first US airport the summary places the sighting by, or ''."""
+    return next(airports_named(summary), "")
 
 
 def _simple(name):
@@ -191,25 +202,47 @@ def us_airports_by_city():
     return {key: value[1] for key, value in found.items()}
 
 
+def _city_place(city, state_code):
+    """(airport code, (lon, lat), LocationSource) of a city, or None."""
+    if not city or not state_code:
+        return None
+    # "SARASOTA-BRADENTON" names an airport's two cities: the first one places it.
+    names = [_simple(city), _simple(city.split("-")[0])]
+    for name in names:
+        lonlat = us_cities().get((name, state_code))
+        if lonlat:
+            return "", lonlat, LocationSource.CITY
+    for name in names:
+        served = us_airports_by_city().get((name, state_code))
+        if served:
+            return served[2], (served[0], served[1]), LocationSource.CITY_AIRPORT
+    return None
+
+
+def _plausible(airport, state_code, city_place):
+    """Whether an airport named in a summary can be where the report says it was."""
+    if not state_code or us_states().get(airport["subd"].upper()) == state_code:
+        return True
+    if city_place is None:
+        return False
+    lon, lat = city_place[1]
+    distance = geo.geodesic_distance_m(lon, lat, airport["lon"], airport["lat"])
+    return distance <= MAX_AIRPORT_TO_CITY_M
+
+
 def place(summary, city, state):
-    """(airport code, Point or None, LocationSource) for one report."""
-    code = airport_named(summary)
-    if code:
-        airport = us_airports()[code]
-        return code, Point(airport["lon"], airport["lat"], srid=4326), LocationSource.AIRPORT
+    """(airport code, Point or None, LocationSource) for one report: at the airport the
+    summary names if it can be there, else at the city, else nowhere."""
     state_code = us_states().get(state.strip().upper(), "")
-    if city and state_code:
-        # "SARASOTA-BRADENTON" names an airport's two cities: the first one places it.
-        names = [_simple(city), _simple(city.split("-")[0])]
-        for name in names:
-            lonlat = us_cities().get((name, state_code))
-            if lonlat:
-                return "", Point(*lonlat, srid=4326), LocationSource.CITY
-        for name in names:
-            served = us_airports_by_city().get((name, state_code))
-            if served:
-                point = Point(served[0], served[1], srid=4326)
-                return served[2], point, LocationSource.CITY_AIRPORT
+    city_place = _city_place(city, state_code)
+    for code in airports_named(summary):
+        airport = us_airports()[code]
+        if _plausible(airport, state_code, city_place):
+            point = Point(airport["lon"], airport["lat"], srid=4326)
+            return code, point, LocationSource.AIRPORT
+    if city_place:
+        code, lonlat, source = city_place
+        return code, Point(*lonlat, srid=4326), source
     return "", None, LocationSource.UNKNOWN
 
 

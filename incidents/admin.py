@@ -300,3 +300,144 @@ class PatternAdmin(admin.ModelAdmin):
     search_fields = ["key", "explanation"]
     raw_id_fields = ["incidents"]
     readonly_fields = ["key", "created_at", "updated_at"]
+
+
+# --- Importers: upload a file, tick "dry run", read the report --------------------------
+
+from django import forms  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+from django.urls import path  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from .importers.faa import import_faa  # noqa: E402
+from .importers.sites import import_sites, parse_mapping  # noqa: E402
+from .importers.zones import import_zones  # noqa: E402
+from .models import ExternalReport, ReferenceZone  # noqa: E402
+
+
+class ImportFileForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+    dry_run = forms.BooleanField(
+        label=_("Dry run"),
+        required=False,
+        initial=True,
+        help_text=_("Only report what would change; save nothing."),
+    )
+
+
+class SiteImportForm(ImportFileForm):
+    mapping = forms.CharField(
+        label=_("Field names"),
+        required=False,
+        help_text=_(
+            "Only when the file's fields have other names, e.g. code=ICAO,name=NAME_EN. "
+            "Site fields: code, name, kind, timezone, zone_radii_m."
+        ),
+    )
+
+    def clean_mapping(self):
+        try:
+            return parse_mapping(self.cleaned_data["mapping"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class ImportPageMixin:
+    """Adds an "import/" page to a model's admin that runs one importer on an upload."""
+
+    import_form = ImportFileForm
+    change_list_template = "admin/incidents/import_change_list.html"
+    import_title = ""
+    import_explanation = ""
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="{}_{}_import".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def may_import(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def run_import(self, upload, form):
+        raise NotImplementedError
+
+    def import_view(self, request):
+        if not self.may_import(request):
+            raise PermissionDenied
+        report = None
+        if request.method == "POST":
+            form = self.import_form(request.POST, request.FILES)
+            if form.is_valid():
+                report = self.run_import(request.FILES["file"], form.cleaned_data)
+        else:
+            form = self.import_form()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": self.import_title,
+            "explanation": self.import_explanation,
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/incidents/import_file.html", context)
+
+
+class SiteImportAdmin(ImportPageMixin, SiteAdmin):
+    import_form = SiteImportForm
+    import_title = _("Import sites")
+    import_explanation = _(
+        "A GeoJSON, KML or GeoPackage file of site perimeters (polygons) with code, name, "
+        "kind, timezone and zone_radii_m. A feature whose code is an existing site updates "
+        "it; the others create sites."
+    )
+
+    def may_import(self, request):
+        # An import may change any site, so it is for administrators who see them all.
+        return request.user.is_superuser
+
+    def run_import(self, upload, data):
+        return import_sites(upload.name, upload, mapping=data["mapping"], dry_run=data["dry_run"])
+
+
+admin.site.unregister(Site)
+admin.site.register(Site, SiteImportAdmin)
+
+
+@admin.register(ReferenceZone)
+class ReferenceZoneAdmin(ImportPageMixin, LeafletGeoAdmin):
+    list_display = ["identifier", "name", "country", "restriction", "dataset", "source_format"]
+    list_filter = ["restriction", "country", "source_format", "dataset"]
+    search_fields = ["identifier", "name", "message"]
+    readonly_fields = ["imported_at"]
+    import_title = _("Import UAS geographical zones")
+    import_explanation = _(
+        "An ED-269 JSON or ED-318 GeoJSON file, or a .zip holding one. Importing the same "
+        "file again replaces the zones it brought before."
+    )
+
+    def run_import(self, upload, data):
+        return import_zones(upload.name, upload, dry_run=data["dry_run"])
+
+
+@admin.register(ExternalReport)
+class ExternalReportAdmin(ImportPageMixin, LeafletGeoAdmin):
+    list_display = ["date", "city", "state", "airport_code", "altitude_ft", "location_source"]
+    list_filter = ["location_source", "source", "state"]
+    search_fields = ["summary", "city", "airport_code", "aircraft_type"]
+    date_hierarchy = "date"
+    readonly_fields = ["source_key", "source_file", "source_row", "imported_at"]
+    import_title = _("Import FAA UAS sighting reports")
+    import_explanation = _(
+        "One of the FAA's quarterly UAS sighting workbooks (.xlsx), or a .csv with the same "
+        "columns. Rows already imported are left as they are."
+    )
+
+    def run_import(self, upload, data):
+        return import_faa([(upload.name, upload)], dry_run=data["dry_run"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, correlation, evidence, home, reports
+from .views import alerts, correlation, evidence, home, importers, reports
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -25,4 +25,10 @@ urlpatterns = [
     ),
     path("reports/", reports.reports, name="reports"),
     path("reports/summary.pdf", reports.summary_pdf, name="summary_pdf"),
+    path("zones/reference.geojson", importers.reference_zones, name="reference_zones"),
+    path(
+        "sites/<str:code>/external-reports.geojson",
+        importers.site_external_reports,
+        name="site_external_reports",
+    ),
 ]

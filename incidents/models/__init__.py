@@ -11,6 +11,7 @@ from .audit import AuditEntry
 from .correlation import Event, EventMembership, IncidentMerge, Pattern
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
+from .external import ExternalReport, ExternalReportQuerySet, LocationSource
 from .incidents import (
     FUTURE_TOLERANCE,
     Incident,
@@ -37,6 +38,7 @@ from .sites import (
     shape_of,
     zone_radii_problem,
 )
+from .zones import ReferenceZone, ZoneFormat
 
 __all__ = [
     "DEFAULT_ZONE_RADII_M",
@@ -51,12 +53,16 @@ __all__ = [
     "Event",
     "EventMembership",
     "Evidence",
+    "ExternalReport",
+    "ExternalReportQuerySet",
     "Incident",
     "IncidentAction",
     "IncidentMerge",
     "IncidentQuerySet",
+    "LocationSource",
     "Pattern",
     "ReferenceCounter",
+    "ReferenceZone",
     "RegulatorGrant",
     "Site",
     "SiteMembership",
@@ -64,6 +70,7 @@ __all__ = [
     "TimelineEntry",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "ZoneFormat",
     "compute_severity",
     "default_detection_methods",
     "default_zone_radii",

@@ -24,8 +24,8 @@
  *                                        fits the view to them unless fit is false. Returns
  *                                        the L.GeoJSON layer.
  *   SkyMap.incidentMarkers(geojson, opts) Markers for mapdata.incident_features_geojson():
- *                                        colour by severity, faded by age, keyboard-focusable,
- *                                        click or Enter opens properties.url. opts: now (ms),
+ *                                        colour by severity, faded by age, keyboard-focusable
+ *                                        (Tab), click or Enter opens properties.url. opts: now (ms),
  *                                        periodDays (age at which fading is full), nearLng
  *                                        (put points on this side of 180°), cluster (bool,
  *                                        needs the "cluster" plugin). Returns a layer group.
@@ -348,9 +348,14 @@
         }
       });
       if (props.url) {
-        // Leaflet fires click for a mouse click and for Enter on a focused marker.
         marker.on("click", function () {
           window.location.assign(props.url);
+        });
+        // Leaflet gives a focused marker Enter as a keypress, not a click.
+        marker.on("keypress", function (event) {
+          if (event.originalEvent.key === "Enter") {
+            window.location.assign(props.url);
+          }
         });
       }
       return marker;

@@ -197,3 +197,12 @@ def test_dashboard_queries_do_not_grow_with_incidents(client, admin_user, record
     for days in range(20):
         record(site_a, first_seen=timezone.now() - timedelta(days=days, hours=3))
     assert count_queries() == few
+
+
+def test_without_serious_incidents_the_dashboard_says_so_plainly(client, staff_a, record, site_a):
+    client.force_login(staff_a)
+    assert "No incidents recorded yet." in client.get("/").content.decode()
+    record(site_a, location=east_of(site_a, 3000))  # low
+    html = client.get("/").content.decode()
+    assert "No high or critical incidents." in html
+    assert "No incidents recorded yet." not in html

@@ -201,3 +201,15 @@ def test_site_across_180_is_drawn_as_one_shape_with_its_rings_around_it(db):
         band = shape(ring["geometry"])
         assert band.bounds[2] - band.bounds[0] < 2
         assert band.envelope.contains(perimeter.envelope)
+
+
+def test_list_ordering_by_severity_rank_is_kept(staff_a, record, site_a):
+    low = record(site_a, location=at_distance(site_a, 3000))
+    critical = record(site_a, drone_count=5)
+    high = record(site_a)
+    request = RequestFactory().get("/")
+    request.user = staff_a
+    ordered = IncidentFilter(
+        QueryDict("ordering=-severity"), Incident.objects.visible_to(staff_a), request=request
+    )
+    assert [f["id"] for f in features(ordered.qs)] == [critical.pk, high.pk, low.pk]

@@ -180,6 +180,7 @@ def _dashboard(request):
             "breakdowns": breakdowns,
             "total_in_period": sum(row["count"] for row in breakdowns["zone"]),
             "serious": serious,
+            "has_incidents": bool(serious) or Incident.objects.visible_to(user).exists(),
             "severities": Severity.choices,
             "chart_data": chart_data,
             "map_data": map_data,

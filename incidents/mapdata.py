@@ -91,7 +91,7 @@ def site_layers(site):
 
 def incident_url_prefix():
     """The path an incident's reference is appended to for its page, e.g. /incidents/."""
-    marker = "REFERENCE-MARKER"
+    marker = "ZZZ-9999-99999"  # shaped like a reference, so a strict converter accepts it
     try:
         path = reverse("incident_detail", args=[marker])
     except NoReverseMatch:

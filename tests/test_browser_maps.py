@@ -173,3 +173,29 @@ def test_dashboard_and_site_map_fit_the_screen_width(
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (url, overflow)
     context.close()
+
+
+def test_offline_only_maps_request_no_tiles_at_all(
+    page, blocked, settings, staff_a, record, site_a
+):
+    settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": []}  # MAP_TILES_URL=""
+    record(site_a)
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    page.wait_for_selector(".skymap-dot")
+    page.wait_for_selector("path.skymap-land", state="attached")
+    assert page.locator("img.leaflet-tile").count() == 0
+    assert blocked == []
+
+
+def test_many_points_are_grouped_into_clusters(page, staff_a, record, site_a):
+    for metres in range(0, 1600, 10):  # 160 incidents, more than the page's threshold
+        record(site_a, location=east_of(site_a, 100 + metres))
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    page.wait_for_selector(".marker-cluster")
+    assert page.is_checked("#toggle-cluster")
+    assert page.locator("#map-status").inner_text() == "Incidents shown: 160."
+    assert page.locator(".skymap-dot").count() < 160
+    page.uncheck("#toggle-cluster")
+    page.wait_for_function("document.querySelectorAll('.skymap-dot').length === 160")

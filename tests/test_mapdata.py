@@ -213,3 +213,11 @@ def test_list_ordering_by_severity_rank_is_kept(staff_a, record, site_a):
         QueryDict("ordering=-severity"), Incident.objects.visible_to(staff_a), request=request
     )
     assert [f["id"] for f in features(ordered.qs)] == [critical.pk, high.pk, low.pk]
+
+
+def test_a_slice_of_the_queryset_gives_that_page_in_order(staff_a, record, site_a):
+    now = timezone.now()
+    made = [record(site_a, first_seen=now - timedelta(hours=hours)) for hours in (1, 2, 3, 4)]
+    visible = Incident.objects.visible_to(staff_a)
+    assert [f["id"] for f in features(visible[:2])] == [made[0].pk, made[1].pk]
+    assert [f["id"] for f in features(visible[2:4])] == [made[2].pk, made[3].pk]

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .views import alerts, correlation, evidence, home, importers, reports
+from .views import alerts, correlation, evidence, home, importers, maps, reports
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("dashboard/incidents.geojson", home.dashboard_incidents, name="dashboard_incidents"),
     path("evidence/files/<path:name>", evidence.evidence_file, name="evidence_file"),
     path("evidence/preview/<int:pk>/", evidence.evidence_preview, name="evidence_preview"),
     path("incidents/<int:pk>/event/", correlation.incident_event, name="incident_event"),
@@ -30,5 +31,11 @@ urlpatterns = [
         "sites/<str:code>/external-reports.geojson",
         importers.site_external_reports,
         name="site_external_reports",
+    ),
+    path("sites/<str:code>/map/", maps.site_map, name="site_map"),
+    path(
+        "sites/<str:code>/map/incidents.geojson",
+        maps.site_map_incidents,
+        name="site_map_incidents",
     ),
 ]

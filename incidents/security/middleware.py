@@ -28,13 +28,17 @@ class SessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = time.time()
-            started = request.session.setdefault(SESSION_STARTED, now)
+            if SESSION_STARTED not in request.session:  # signed in before these clocks existed
+                request.session[SESSION_STARTED] = request.session[SESSION_ACTIVE] = now
+            started = request.session[SESSION_STARTED]
             active = request.session.get(SESSION_ACTIVE, now)
             if now - active > settings.SESSION_IDLE_TIMEOUT:
                 return self._end(request, _("You were signed out after a period of inactivity."))
             if now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
                 return self._end(request, _("Your session reached its time limit: sign in again."))
-            request.session[SESSION_ACTIVE] = now
+            if now - active >= 60:
+                # A minute's precision is enough, and spares a session write per request.
+                request.session[SESSION_ACTIVE] = now
         return self.get_response(request)
 
     def _end(self, request, message):
@@ -76,3 +80,11 @@ class TwoFactorRequiredMiddleware:
             target = reverse("two_factor_verify")
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+def start_session_clock(sender, request, user, **kwargs):
+    """At sign-in: the session's absolute and idle clocks start now."""
+    if request is not None and hasattr(request, "session"):
+        now = time.time()
+        request.session[SESSION_STARTED] = now
+        request.session[SESSION_ACTIVE] = now

@@ -6,6 +6,7 @@ admin.site.site_title = "SkyLedger admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("incidents.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.urls")),
 ]

@@ -6,6 +6,8 @@ the API and importers all give the same messages. Derived values (zone, distance
 reference) are computed in `save()` so they can never disagree with the data.
 """
 
+from .access import ApiKey, ApiKeyPurpose
+from .detections import Detection
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
 from .incidents import (
@@ -41,6 +43,9 @@ __all__ = [
     "MAX_DISTANCE_FROM_SITE_M",
     "MAX_ZONE_RADIUS_M",
     "MAX_ZONE_RINGS",
+    "ApiKey",
+    "ApiKeyPurpose",
+    "Detection",
     "Drone",
     "Evidence",
     "Incident",

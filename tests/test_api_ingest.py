@@ -223,3 +223,52 @@ def test_far_north_site_groups_and_measures(db):
     assert response.status_code == 201
     assert abs(response.json()["result"]["distance_m"] - 1500) < 1.5
     assert uuid.UUID(response.json()["detection_id"])
+
+
+def remote_id_messages(uas_id, lon, lat, height_m):
+    """A Basic ID and a Location message as a receiver would hand them over."""
+    basic = bytes([0x02, (1 << 4) | 2]) + uas_id.encode().ljust(20, b"\0") + bytes(3)
+    location = (
+        bytes([0x12, 0x20, 90, 20, 0])
+        + round(lat * 1e7).to_bytes(4, "little", signed=True)
+        + round(lon * 1e7).to_bytes(4, "little", signed=True)
+        + bytes(4)
+        + round((height_m + 1000) * 2).to_bytes(2, "little")
+        + bytes(2)
+        + (0xFFFF).to_bytes(2, "little")
+        + bytes(2)
+    )
+    assert len(basic) == len(location) == 25
+    return basic, location
+
+
+def test_remote_id_messages_fill_the_detection(site_a, ingest_a):
+    import base64
+
+    from tests.api_helpers import offset
+
+    lon, lat = offset(site_a, north_m=200)
+    basic, location = remote_id_messages("1596F3A9BC1234567890", lon, lat, 120)
+    body = detection(site_a)
+    del body["position"]
+    body["remote_id"] = [basic.hex(" "), base64.b64encode(location).decode()]
+    response = post(ingest_a, body)
+    assert response.status_code == 201, response.json()
+    stored = Detection.objects.get()
+    assert stored.uas_id == "1596F3A9BC1234567890" and stored.uas_id_type == "serial"
+    assert abs(stored.location.y - lat) < 1e-6 and stored.altitude_m == 120
+    assert stored.remote_id["uas_id"] == "1596F3A9BC1234567890"
+    assert Drone.objects.get().uas_id == "1596F3A9BC1234567890"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [("zz-not-hex-or-base64!", "raw"), ("12 20", "length"), ("ff" * 25, "message_size")],
+)
+def test_malformed_remote_id_is_refused_naming_the_field(site_a, ingest_a, raw, field):
+    body = detection(site_a, remote_id=[raw])
+    response = post(ingest_a, body)
+    assert response.status_code == 400
+    message = response.json()["errors"]["remote_id"]["0"][0]
+    assert message.startswith(f"{field}:")
+    assert not Detection.objects.exists()

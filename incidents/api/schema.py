@@ -53,6 +53,14 @@ def _error(description, code, detail, errors=None):
     )
 
 
+MapLayer = inline_serializer(
+    "MapLayer",
+    {
+        "type": serializers.ChoiceField(choices=["FeatureCollection"]),
+        "features": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
 BAD = _error(
     "Invalid input: `errors` names each field and the problem.",
     "invalid",
@@ -169,6 +177,45 @@ incidents = extend_schema_view(
         responses={200: IncidentSerializer, **WRITE_ERRORS},
     ),
     update=extend_schema(exclude=True),
+    map_layer=extend_schema(
+        summary="Map layer: every matching incident, slim",
+        description="All incidents you may see that match the filters (no pages) as one "
+        "GeoJSON FeatureCollection built by the database; properties: id, reference, "
+        "first_seen, severity, zone, status, drone_count, url.",
+        parameters=FILTER_PARAMETERS,
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(
+                MapLayer,
+                examples=[
+                    OpenApiExample(
+                        "Layer",
+                        value={
+                            "type": "FeatureCollection",
+                            "features": [
+                                {
+                                    "type": "Feature",
+                                    "id": 7,
+                                    "geometry": {"type": "Point", "coordinates": [106.656, -6.12]},
+                                    "properties": {
+                                        "id": 7,
+                                        "reference": "CGK-2026-00042",
+                                        "first_seen": "2026-11-25T01:15:02.000Z",
+                                        "severity": "high",
+                                        "zone": "inside",
+                                        "status": "submitted",
+                                        "drone_count": 1,
+                                        "url": "/incidents/CGK-2026-00042/",
+                                    },
+                                }
+                            ],
+                        },
+                    )
+                ],
+            ),
+            400: BAD,
+            **READ_ERRORS,
+        },
+    ),
     drones=extend_schema(
         summary="The drones of an incident",
         description="GeoJSON FeatureCollection: one Feature per drone along its track.",

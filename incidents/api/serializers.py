@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from .. import remoteid
 from ..choices import Behaviour, DetectionMethod, Severity, Status, UasIdType
 from ..models import (
     ApiKey,
@@ -294,7 +295,7 @@ class DetectionSerializer(serializers.Serializer):
                     {"site": _("Give the site code: this key serves several sites.")}
                 )
             data["site"] = sites[0]
-        decoded = decode_remote_id(data.get("remote_id") or [])
+        decoded = decode_remote_id(data.get("remote_id") or [], data["time"])
         position = data.get("position")
         if position is None:
             if decoded.get("lat") is None or decoded.get("lon") is None:
@@ -350,14 +351,26 @@ def body_hash(raw):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def decode_remote_id(messages):
-    """Decoded fields of the Remote ID messages, later messages filling what earlier ones
-    left out. Refuses the detection, naming the message, if one cannot be decoded."""
-    if not messages:
+def decode_remote_id(texts, received_at):
+    """The Remote ID messages (hex or base64 text, single messages or packs) decoded and
+    merged by `remoteid.summarise`. Refuses the detection naming the message and the field
+    at fault if one cannot be decoded."""
+    if not texts:
         return {}
-    raise serializers.ValidationError(
-        {"remote_id": [_("Remote ID decoding is not available on this server yet.")]}
-    )
+    messages = []
+    for index, text in enumerate(texts):
+        try:
+            messages += remoteid.decode(remoteid.parse_text(text))
+        except remoteid.DecodeError as error:
+            raise serializers.ValidationError(
+                {"remote_id": {index: [f"{error.field}: {error.message}"]}}
+            ) from None
+    try:
+        return remoteid.summarise(messages, received_at)
+    except remoteid.DecodeError as error:
+        raise serializers.ValidationError(
+            {"remote_id": [f"{error.field}: {error.message}"]}
+        ) from None
 
 
 class DetectionResultSerializer(serializers.ModelSerializer):

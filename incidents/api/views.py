@@ -11,6 +11,7 @@ Who may do what (docs/api.md says the same):
 
 from django.conf import settings
 from django.db import transaction
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
@@ -20,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from .. import services
+from .. import mapdata, services
 from ..models import Site
 from . import schema
 from .auth import IngestKey, SignedIn, api_key, incidents_for, sites_for
@@ -40,6 +41,7 @@ from .serializers import (
     TimelineEntrySerializer,
 )
 
+MAP_CHUNK = 64 * 1024
 REFERENCE_PATTERN = r"[A-Z0-9]{2,8}-[0-9]{4}-[0-9]{5,}"
 
 
@@ -101,6 +103,15 @@ class IncidentViewSet(
         serializer.instance = services.update_incident(
             serializer.instance, self.request.user, **serializer.editable_data()
         )
+
+    @action(detail=False, methods=["get"], pagination_class=None, url_path="map")
+    def map_layer(self, request):
+        """Every matching incident as one GeoJSON text built by the database (slim
+        properties), streamed without a Python object per incident."""
+        queryset = self.filter_queryset(incidents_for(request))
+        text = mapdata.incident_features_geojson(queryset)
+        chunks = (text[i : i + MAP_CHUNK] for i in range(0, len(text), MAP_CHUNK))
+        return StreamingHttpResponse(chunks, content_type="application/geo+json")
 
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def drones(self, request, reference=None):

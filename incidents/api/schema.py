@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -304,7 +305,11 @@ detections = extend_schema_view(
         responses={
             201: ItemOutcomeSerializer,
             200: OpenApiResponse(
-                BatchOutcomeSerializer,
+                PolymorphicProxySerializer(
+                    component_name="DetectionOutcome",
+                    serializers=[BatchOutcomeSerializer, ItemOutcomeSerializer],
+                    resource_type_field_name=None,
+                ),
                 description="A batch's outcomes, or a single detection already stored.",
             ),
             400: BAD,

@@ -43,6 +43,9 @@ class IncidentSerializer(GeoFeatureModelSerializer):
     detection_methods = serializers.ListField(
         child=serializers.ChoiceField(choices=DetectionMethod.choices), required=False
     )
+    severity_override = serializers.ChoiceField(
+        choices=[("", _("No override")), *Severity.choices], read_only=True
+    )
 
     class Meta:
         model = Incident

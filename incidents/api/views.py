@@ -11,8 +11,7 @@ Who may do what (docs/api.md says the same):
 
 from django.conf import settings
 from django.db import transaction
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -42,7 +41,6 @@ from .serializers import (
 )
 
 MAP_CHUNK = 64 * 1024
-REFERENCE_PATTERN = r"[A-Z0-9]{2,8}-[0-9]{4}-[0-9]{5,}"
 
 
 class CappedGeoJsonPagination(GeoJsonPagination):
@@ -54,6 +52,24 @@ class CappedGeoJsonPagination(GeoJsonPagination):
     def max_page_size(self):
         return settings.API_MAX_PAGE_SIZE
 
+    def get_paginated_response_schema(self, schema):
+        # rest_framework_gis documents `features` as a whole FeatureCollection and still
+        # requires `results`; describe the page as it really is.
+        reference = schema.get("$ref", "")
+        feature = {"$ref": reference.removesuffix("List")} if reference.endswith("List") else {}
+        page_link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["type", "count", "next", "previous", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "count": {"type": "integer", "example": 123},
+                "next": page_link,
+                "previous": page_link,
+                "features": {"type": "array", "items": feature},
+            },
+        }
+
 
 @schema.sites
 class SiteViewSet(viewsets.ReadOnlyModelViewSet):
@@ -62,7 +78,8 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [CheckedBBoxFilter]
     bbox_filter_field = "perimeter"
     lookup_field = "code"
-    lookup_value_regex = "[A-Z0-9]{2,8}"
+    # Any segment reaches the view, so a malformed one gets the API's JSON 404, not a page.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return sites_for(self.request)
@@ -82,7 +99,7 @@ class IncidentViewSet(
     filterset_class = ApiIncidentFilter
     bbox_filter_field = "location"
     lookup_field = "reference"
-    lookup_value_regex = REFERENCE_PATTERN
+    lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -268,7 +285,13 @@ class ApiKeyViewSet(
 
     serializer_class = ApiKeySerializer
     permission_classes = [SignedIn]
-    lookup_value_regex = "[0-9]{1,18}"
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self):
+        pk = self.kwargs["pk"]
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+            raise Http404
+        return super().get_object()
 
     def get_queryset(self):
         return (
@@ -297,6 +320,6 @@ class ApiKeyViewSet(
 
     @action(detail=True, methods=["post"], filter_backends=[])
     def revoke(self, request, pk=None):
-        key = get_object_or_404(self.get_queryset(), pk=pk)
+        key = self.get_object()
         services.revoke_api_key(key, request.user)
         return Response(ApiKeySerializer(key).data)

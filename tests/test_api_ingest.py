@@ -272,3 +272,21 @@ def test_malformed_remote_id_is_refused_naming_the_field(site_a, ingest_a, raw, 
     message = response.json()["errors"]["remote_id"]["0"][0]
     assert message.startswith(f"{field}:")
     assert not Detection.objects.exists()
+
+
+def test_readme_curl_examples_are_accepted(site_a, ingest_a):
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## For integrators", 1)[1].split("\n## ", 1)[0]
+    bodies = [json.loads(b) for b in re.findall(r"-d '(.*?)'", section, flags=re.S)]
+    assert len(bodies) == 2
+    single, batch = bodies
+    assert post(ingest_a, single).status_code == 201
+    response = post(ingest_a, batch)
+    assert response.json()["stored"] == 2, response.json()
+    assert Detection.objects.get(detection_id=batch[1]["detection_id"]).uas_id == (
+        "1596F3A9BC1234567890"
+    )

@@ -5,6 +5,8 @@ import itertools
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -37,7 +39,18 @@ _counter = itertools.count()
 
 
 @pytest.fixture
-def cast(client, site_a, supervisor_a, record):
+def in_test_transaction():
+    """Call the real WSGI app inside the test's transaction, as Django's test client does:
+    without this, the end of each request closes the database connection (PostgreSQL)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def cast(in_test_transaction, client, site_a, supervisor_a, record):
     """Headers for each caller, and real identifiers to aim at some of the time."""
     incident = record(site_a)
     services.change_status(incident, supervisor_a, Status.SUBMITTED)

@@ -329,3 +329,29 @@ def test_docs_page_and_schema_are_served_without_a_cdn(client):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower() and b"swagger-ui" in docs.content
+
+
+def test_admin_makes_a_key_and_sees_its_token_once(world, site_a, client):
+    client.force_login(world["personas"]["admin"])
+    response = client.post(
+        "/admin/incidents/apikey/add/",
+        {"name": "Admin-made", "purpose": "read", "sites": [site_a.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get(name="Admin-made")
+    message = next(str(m) for m in response.context["messages"] if "token" in str(m))
+    token = message.rsplit(" ", 1)[1]
+    assert ApiKey.objects.find(token) == key
+    page = client.get(f"/admin/incidents/apikey/{key.pk}/change/")
+    assert token not in page.content.decode()
+
+
+def test_admin_lists_detections(world, site_a):
+    from tests.api_helpers import detection
+
+    client_for(token=world["keys"]["ingest_a"]).post(
+        "/api/v1/detections/", detection(site_a, sensor_id="sensor-A"), format="json"
+    )
+    admin = client_for(world["personas"]["admin"])
+    assert "sensor-A" in admin.get("/admin/incidents/detection/").content.decode()

@@ -99,6 +99,27 @@ FILTER_PARAMETERS = [
         examples=[OpenApiExample("Jakarta", value="106.5,-6.3,106.8,-6.0")],
     ),
 ]
+REFERENCE = OpenApiParameter(
+    "reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The incident's reference: site code, year of first sighting, number.",
+    examples=[OpenApiExample("Reference", value="CGK-2026-00042")],
+)
+CODE = OpenApiParameter(
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The site's code.",
+    examples=[OpenApiExample("Code", value="CGK")],
+)
+KEY_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="The key's id (from the list or the creation response).",
+    examples=[OpenApiExample("Id", value=3)],
+)
 PAGE_PARAMETERS = [
     OpenApiParameter("page_size", OpenApiTypes.INT, description="Features per page (at most 500)."),
 ]
@@ -128,6 +149,7 @@ sites = extend_schema_view(
     ),
     retrieve=extend_schema(
         summary="One site",
+        parameters=[CODE],
         responses={200: SiteSerializer, **ONE_ERRORS},
         examples=[OpenApiExample("Site", value=SITE_EXAMPLE, response_only=True)],
     ),
@@ -166,6 +188,7 @@ incidents = extend_schema_view(
     ),
     partial_update=extend_schema(
         summary="Edit an incident's details",
+        parameters=[REFERENCE],
         description="Staff edit their site's drafts; supervisors edit until closed. Status "
         "and severity have their own operations.",
         examples=[
@@ -219,32 +242,38 @@ incidents = extend_schema_view(
     ),
     drones=extend_schema(
         summary="The drones of an incident",
+        parameters=[REFERENCE],
         description="GeoJSON FeatureCollection: one Feature per drone along its track.",
         responses={200: DroneSerializer(many=True), **ONE_ERRORS},
     ),
     timeline=extend_schema(
         summary="The timeline of an incident",
+        parameters=[REFERENCE],
         responses={200: TimelineEntrySerializer(many=True), **ONE_ERRORS},
     ),
     comments=extend_schema(
         summary="Comment on an incident",
+        parameters=[REFERENCE],
         request=CommentSerializer,
         examples=[OpenApiExample("Comment", value={"text": "Police informed."}, request_only=True)],
         responses={201: TimelineEntrySerializer, **WRITE_ERRORS},
     ),
     evidence=extend_schema(
         summary="Evidence files of an incident (metadata)",
+        parameters=[REFERENCE],
         description="Download each file at download_url with the same session.",
         responses={200: EvidenceSerializer(many=True), **ONE_ERRORS},
     ),
     change_status=extend_schema(
         summary="Change an incident's status",
+        parameters=[REFERENCE],
         request=StatusChangeSerializer,
         examples=[OpenApiExample("Submit", value={"status": "submitted"}, request_only=True)],
         responses={200: IncidentSerializer, 409: CONFLICT, **WRITE_ERRORS},
     ),
     severity=extend_schema(
         summary="Override (or clear) an incident's severity",
+        parameters=[REFERENCE],
         description="Supervisors only; a reason is required.",
         request=SeverityOverrideSerializer,
         examples=[
@@ -329,7 +358,9 @@ keys = extend_schema_view(
         summary="List API keys you manage",
         responses={200: ApiKeySerializer(many=True), **READ_ERRORS},
     ),
-    retrieve=extend_schema(summary="One API key", responses={200: ApiKeySerializer, **ONE_ERRORS}),
+    retrieve=extend_schema(
+        summary="One API key", parameters=[KEY_ID], responses={200: ApiKeySerializer, **ONE_ERRORS}
+    ),
     create=extend_schema(
         summary="Make an API key",
         description="The token is in this response only; SkyLedger keeps its SHA-256.",
@@ -343,7 +374,10 @@ keys = extend_schema_view(
         responses={201: NewApiKeySerializer, 400: BAD, **READ_ERRORS},
     ),
     revoke=extend_schema(
-        summary="Revoke an API key", request=None, responses={200: ApiKeySerializer, **ONE_ERRORS}
+        summary="Revoke an API key",
+        parameters=[KEY_ID],
+        request=None,
+        responses={200: ApiKeySerializer, **ONE_ERRORS},
     ),
 )
 

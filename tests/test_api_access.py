@@ -355,3 +355,43 @@ def test_admin_lists_detections(world, site_a):
     )
     admin = client_for(world["personas"]["admin"])
     assert "sensor-A" in admin.get("/admin/incidents/detection/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("staff_a", 403),
+        ("supervisor_a", 403),
+        ("regulator", 403),
+        ("admin", 403),
+        ("anonymous", 401),
+        ("read_a", 403),
+    ],
+)
+def test_only_ingest_keys_post_detections(world, site_a, who, status):
+    from incidents.models import Detection
+    from tests.api_helpers import detection
+
+    response = caller(world, who).post("/api/v1/detections/", detection(site_a), format="json")
+    assert response.status_code == status
+    assert not Detection.objects.exists()
+
+
+def test_bbox_across_the_antimeridian(world):
+    from django.contrib.gis.geos import Point
+
+    from tests.conftest import make_site
+
+    site = make_site("SUV", 179.999, -16.5, half_side_m=2000)
+    east = services.record_incident(
+        site=site,
+        reported_by=None,
+        source="import",
+        first_seen=timezone.now() - timedelta(hours=1),
+        location=Point(-179.99, -16.5, srid=4326),
+    )
+    admin = caller(world, "admin")
+    across = admin.get("/api/v1/incidents/", {"in_bbox": "179.9,-17,-179.9,-16"})
+    assert references(across) == {east.reference}
+    west_only = admin.get("/api/v1/incidents/", {"in_bbox": "179.9,-17,180,-16"})
+    assert references(west_only) == set()

@@ -290,3 +290,10 @@ def test_readme_curl_examples_are_accepted(site_a, ingest_a):
     assert Detection.objects.get(detection_id=batch[1]["detection_id"]).uas_id == (
         "1596F3A9BC1234567890"
     )
+
+
+@pytest.mark.parametrize("signal", [{"note": "a\u0000b"}, {"blob": "x" * 20_000}, {"\u0000": 1}])
+def test_signal_data_that_cannot_be_stored_is_refused(site_a, ingest_a, signal):
+    response = post(ingest_a, detection(site_a, signal=signal))
+    assert response.status_code == 400 and "signal" in response.json()["errors"]
+    assert not Detection.objects.exists()

@@ -226,6 +226,9 @@ class NewApiKeySerializer(ApiKeySerializer):
 # --- Detections ----------------------------------------------------------------------------
 
 
+MAX_SIGNAL_CHARS = 10_000
+
+
 class PositionSerializer(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lon = serializers.FloatField(min_value=-180, max_value=180)
@@ -281,6 +284,16 @@ class DetectionSerializer(serializers.Serializer):
     def __init__(self, *args, key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.key = key
+
+    def validate_signal(self, signal):
+        text = json.dumps(signal)
+        if len(text) > MAX_SIGNAL_CHARS:
+            raise serializers.ValidationError(
+                _("Keep the signal data under %(n)s characters of JSON.") % {"n": MAX_SIGNAL_CHARS}
+            )
+        if "\\u0000" in text:  # PostgreSQL cannot store NUL in JSON text
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        return signal
 
     def validate_site(self, code):
         site = self.key.visible_sites_for_ingest().filter(code=code).first()

@@ -7,6 +7,7 @@ DRF validation errors, model `clean()` errors (Django ValidationError) and servi
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -60,7 +61,7 @@ def exception_handler(exc, context):
             errors = {"non_field_errors": errors}
         response.data = {
             "code": "invalid",
-            "detail": "Some fields need fixing; see errors.",
+            "detail": _("Some fields need fixing; see errors."),
             "errors": errors,
         }
     else:

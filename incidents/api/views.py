@@ -10,8 +10,8 @@ Who may do what (docs/api.md says the same):
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -195,14 +195,14 @@ class DetectionView(APIView):
         items = [body] if single else body
         if not isinstance(items, list) or not items:
             raise ValidationError(
-                {"non_field_errors": ["Send one detection (an object) or a non-empty array."]}
+                {"non_field_errors": [_("Send one detection (an object) or a non-empty array.")]}
             )
         if len(items) > services.ingest.MAX_BATCH:
             raise ValidationError(
                 {
                     "non_field_errors": [
-                        f"A batch holds at most {services.ingest.MAX_BATCH} detections; "
-                        f"this one has {len(items)}. Split it."
+                        _("A batch holds at most %(max)s detections; this one has %(n)s. Split it.")
+                        % {"max": services.ingest.MAX_BATCH, "n": len(items)}
                     ]
                 }
             )
@@ -211,7 +211,9 @@ class DetectionView(APIView):
         for index, raw in enumerate(items):
             serializer = DetectionSerializer(data=raw, key=key)
             if not isinstance(raw, dict):
-                outcomes[index] = _refused(index, None, {"non_field_errors": ["Send an object."]})
+                outcomes[index] = _refused(
+                    index, None, {"non_field_errors": [_("Send an object.")]}
+                )
             elif not serializer.is_valid():
                 outcomes[index] = _refused(index, raw.get("detection_id"), serializer.errors)
             else:
@@ -265,7 +267,7 @@ def _single_response(outcome):
         return Response(
             {
                 "code": code,
-                "detail": "This detection was refused; see errors.",
+                "detail": _("This detection was refused; see errors."),
                 "errors": outcome["errors"],
             },
             status=status.HTTP_409_CONFLICT if code == "conflict" else status.HTTP_400_BAD_REQUEST,
@@ -308,13 +310,9 @@ class ApiKeyViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with transaction.atomic():
-            key, token = services.create_api_key(
-                created_by=request.user,
-                name=data["name"],
-                purpose=data["purpose"],
-                sites=data["sites"],
-            )
+        key, token = services.create_api_key(
+            created_by=request.user, name=data["name"], purpose=data["purpose"], sites=data["sites"]
+        )
         key.token = token
         return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.contrib.gis.geos import LineString, Point
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from shapely.geometry import MultiPolygon
 
 from .. import geo
@@ -174,8 +175,10 @@ def _conflict():
         code="conflict",
         errors={
             "detection_id": [
-                "This detection_id was already used for a different detection. Send each "
-                "detection with its own new UUID; resend an id only with the identical body."
+                gettext(
+                    "This detection_id was already used for a different detection. Send each "
+                    "detection with its own new UUID; resend an id only with the identical body."
+                )
             ]
         },
     )
@@ -185,13 +188,22 @@ def _site_problem(item, site, distance, now):
     errors = {}
     if distance > MAX_DISTANCE_FROM_SITE_M:
         errors["position"] = [
-            f"This position is {distance / 1000:,.0f} km from {site.code}'s perimeter (more "
-            f"than {MAX_DISTANCE_FROM_SITE_M // 1000} km). Check the coordinates and the site."
+            gettext(
+                "This position is %(km)s km from %(site)s's perimeter (more than %(max)s km). "
+                "Check the coordinates and the site."
+            )
+            % {
+                "km": f"{distance / 1000:,.0f}",
+                "site": site.code,
+                "max": MAX_DISTANCE_FROM_SITE_M // 1000,
+            }
         ]
     if item.time > now + FUTURE_TOLERANCE:
         errors["time"] = [
-            "This time is more than 5 minutes in the future. Check the sensor's clock and "
-            "that the time carries its UTC offset."
+            gettext(
+                "This time is more than 5 minutes in the future. Check the sensor's clock and "
+                "that the time carries its UTC offset."
+            )
         ]
     return errors
 

@@ -208,21 +208,20 @@ class DetectionView(APIView):
             )
         outcomes = [None] * len(items)
         inputs, positions = [], []
+        parser = DetectionSerializer(sites={s.code: s for s in key.visible_sites_for_ingest()})
         for index, raw in enumerate(items):
-            serializer = DetectionSerializer(data=raw, key=key)
-            if not isinstance(raw, dict):
-                outcomes[index] = _refused(
-                    index, None, {"non_field_errors": [_("Send an object.")]}
-                )
-            elif not serializer.is_valid():
-                outcomes[index] = _refused(index, raw.get("detection_id"), serializer.errors)
-            else:
-                inputs.append(serializer.to_input(raw))
+            try:
+                inputs.append(parser.parse(raw))
                 positions.append(index)
+            except ValidationError as error:
+                detection_id = raw.get("detection_id") if isinstance(raw, dict) else None
+                outcomes[index] = _refused(index, detection_id, _as_dict(error.detail))
         if inputs:
             results = services.ingest_detections(inputs, api_key=key)
+            kept = [r.detection for r in results if r.status != "refused"]
+            shown = iter(DetectionResultSerializer(kept, many=True).data)
             for index, item, result in zip(positions, inputs, results, strict=True):
-                outcomes[index] = _outcome(index, item, result)
+                outcomes[index] = _outcome(index, item, result, shown)
         if single:
             return _single_response(outcomes[0])
         counts = {name: sum(o["status"] == name for o in outcomes) for name in _STATUSES}
@@ -250,14 +249,18 @@ def _plain(errors):
     return str(errors)
 
 
-def _outcome(index, item, result):
+def _as_dict(detail):
+    return detail if isinstance(detail, dict) else {"non_field_errors": detail}
+
+
+def _outcome(index, item, result, shown):
     if result.status == "refused":
         return _refused(index, item.detection_id, result.errors, result.code)
     return {
         "index": index,
         "detection_id": str(item.detection_id),
         "status": result.status,
-        "result": DetectionResultSerializer(result.detection).data,
+        "result": next(shown),
     }
 
 

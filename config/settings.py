@@ -286,6 +286,41 @@ TASKS = {
     }
 }
 
+# --- REST API (/api/v1/) -------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The key scheme first: its WWW-Authenticate header makes "not signed in" a 401.
+        "incidents.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["incidents.api.auth.SignedInOrReadKey"],
+    "DEFAULT_FILTER_BACKENDS": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "incidents.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SkyLedger API",
+    "DESCRIPTION": "Drone incidents at critical sites, and sensor detection ingest. "
+    "Detection and reporting only. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.Status",
+        "OutcomeEnum": ["stored", "duplicate", "refused"],
+    },
+}
+# Largest page of incidents an API client may ask for (?page_size=).
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500)
+# Sensor detections join an open sensor incident when one of its detections is within this
+# many seconds and (same UAS ID, or within SKYLEDGER_INGEST_GROUP_DISTANCE_M metres).
+SKYLEDGER_INGEST_GROUP_GAP_S = env_int("SKYLEDGER_INGEST_GROUP_GAP_S", 300)
+SKYLEDGER_INGEST_GROUP_DISTANCE_M = env_int("SKYLEDGER_INGEST_GROUP_DISTANCE_M", 2000)
+
 SILENCED_SYSTEM_CHECKS = [
     # gis.W001: GDAL < 3.9 cannot block file and network access while resolving spatial
     # reference definitions. Debian 12 ships GDAL 3.6. SkyLedger never hands GDAL a

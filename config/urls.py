@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/two-factor/", security_views.verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", security_views.setup, name="two_factor_setup"),
+    path("api/v1/", include("incidents.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.urls")),
 ]

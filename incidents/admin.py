@@ -1,11 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from . import audit, services
 from .choices import MAKE_MODEL_SUGGESTIONS, TimelineKind
 from .models import (
+    ApiKey,
     AuditEntry,
+    Detection,
     Drone,
     Evidence,
     Incident,
@@ -441,3 +443,57 @@ class ExternalReportAdmin(ImportPageMixin, LeafletGeoAdmin):
 
     def run_import(self, upload, data):
         return import_faa([(upload.name, upload)], dry_run=data["dry_run"])
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made here like any object; the token is shown once, in the success message."""
+
+    list_display = ["name", "purpose", "prefix", "created_by", "created_at", "last_used_at"]
+    list_filter = ["purpose", "revoked_at"]
+    search_fields = ["name", "prefix", "sites__code"]
+    filter_horizontal = ["sites"]
+    fields = ["name", "purpose", "sites", "prefix", "created_by", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        return [*self.fields, "revoked_at"] if obj else self.fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            token = obj.issue_token()
+            self.message_user(
+                request,
+                f"Key {obj.prefix} made. Copy its token now, it is not shown again: {token}",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            services.revoke_api_key(key, None)
+        self.message_user(request, f"{queryset.count()} key(s) revoked.")
+
+
+@admin.register(Detection)
+class DetectionAdmin(LeafletGeoAdmin):
+    """Detections are a sensor's record: readable here, never edited."""
+
+    list_display = ["detection_id", "site", "sensor_id", "time", "uas_id", "zone", "incident"]
+    list_filter = ["site", "zone", "detection_method"]
+    search_fields = ["detection_id", "sensor_id", "uas_id", "incident__reference"]
+    date_hierarchy = "time"
+    list_select_related = ["site", "incident"]
+
+    def get_queryset(self, request):
+        visible = Incident.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(incident__in=visible)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

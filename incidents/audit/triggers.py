@@ -30,6 +30,9 @@ AUDITED_TABLES = {
     "incidents_incidentmerge": (),
     "incidents_pattern": (),
     "incidents_webhookendpoint": ("secret",),
+    # Keys are permissions: who made, scoped and revoked each is evidence. Their use is not.
+    "incidents_apikey": ("token_hash", "last_used_at"),
+    "incidents_apikey_sites": (),
     "auth_user": ("password", "last_login"),
     "auth_user_groups": (),
     "auth_user_user_permissions": (),

@@ -6,9 +6,11 @@ the API and importers all give the same messages. Derived values (zone, distance
 reference) are computed in `save()` so they can never disagree with the data.
 """
 
+from .access import ApiKey, ApiKeyPurpose
 from .alerts import Alert, AlertPreference, WebhookDelivery, WebhookEndpoint
 from .audit import AuditEntry
 from .correlation import Event, EventMembership, IncidentMerge, Pattern
+from .detections import Detection
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
 from .external import ExternalReport, ExternalReportQuerySet, LocationSource
@@ -48,7 +50,10 @@ __all__ = [
     "MAX_ZONE_RINGS",
     "Alert",
     "AlertPreference",
+    "ApiKey",
+    "ApiKeyPurpose",
     "AuditEntry",
+    "Detection",
     "Drone",
     "Event",
     "EventMembership",

@@ -4,6 +4,8 @@ Each function validates through the models' `full_clean()` and raises `Validatio
 for bad data, or `ServiceError` (with a `code`) when the request itself is not allowed.
 """
 
+from .access import create_api_key, manageable_keys, revoke_api_key
+from .editing import may_edit, update_incident
 from .errors import ServiceError
 from .incidents import (
     add_comment,
@@ -13,13 +15,22 @@ from .incidents import (
     record_incident,
     role_at,
 )
+from .ingest import DetectionInput, ItemResult, ingest_detections
 
 __all__ = [
+    "DetectionInput",
+    "ItemResult",
     "ServiceError",
     "add_comment",
     "change_status",
+    "create_api_key",
+    "ingest_detections",
+    "manageable_keys",
+    "may_edit",
     "override_severity",
     "recompute_site",
     "record_incident",
+    "revoke_api_key",
     "role_at",
+    "update_incident",
 ]

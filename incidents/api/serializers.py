@@ -1,0 +1,429 @@
+"""API serializers: GeoJSON features for sites, incidents and drone tracks; plain JSON for
+the rest. Input is only shaped here; the rules live in the models and services."""
+
+import hashlib
+import json
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from .. import remoteid
+from ..choices import Behaviour, DetectionMethod, Severity, Status, UasIdType
+from ..models import (
+    ApiKey,
+    ApiKeyPurpose,
+    Detection,
+    Drone,
+    Evidence,
+    Incident,
+    Site,
+    TimelineEntry,
+)
+from ..services.editing import EDITABLE_FIELDS
+from ..services.ingest import DetectionInput
+
+
+class SiteSerializer(GeoFeatureModelSerializer):
+    class Meta:
+        model = Site
+        geo_field = "perimeter"
+        id_field = False
+        fields = ["code", "name", "kind", "timezone", "zone_radii_m", "active"]
+
+
+class IncidentSerializer(GeoFeatureModelSerializer):
+    """An incident as a GeoJSON Feature at its location; derived fields are read-only."""
+
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.none())
+    reported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    behaviours = serializers.ListField(
+        child=serializers.ChoiceField(choices=Behaviour.choices), required=False
+    )
+    detection_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=DetectionMethod.choices), required=False
+    )
+    severity_override = serializers.ChoiceField(
+        choices=[("", _("No override")), *Severity.choices], read_only=True
+    )
+
+    class Meta:
+        model = Incident
+        geo_field = "location"
+        id_field = False
+        fields = [
+            "reference",
+            "site",
+            "status",
+            "source",
+            "first_seen",
+            "last_seen",
+            "reported_at",
+            "reported_by",
+            "observer_location",
+            "altitude_m",
+            "altitude_method",
+            "drone_count",
+            "category",
+            "make_model",
+            "colour",
+            "lights",
+            "heading_deg",
+            "speed_kmh",
+            "behaviours",
+            "payload_seen",
+            "payload_description",
+            "detection_methods",
+            "operator_seen",
+            "operator_description",
+            "authority_reference",
+            "narrative",
+            "zone",
+            "zone_ring_m",
+            "distance_m",
+            "computed_severity",
+            "severity",
+            "severity_override",
+            "severity_override_reason",
+            "location",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "reference",
+            "status",
+            "source",
+            "reported_at",
+            "zone",
+            "zone_ring_m",
+            "distance_m",
+            "computed_severity",
+            "severity",
+            "severity_override",
+            "severity_override_reason",
+            "created_at",
+            "updated_at",
+        ]
+        # The model's clean() gives the uniqueness and cross-field messages.
+        validators = []
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            self.fields["site"].queryset = sites
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            self.fields["site"].read_only = True
+
+    def editable_data(self):
+        return {k: v for k, v in self.validated_data.items() if k in EDITABLE_FIELDS}
+
+
+class DroneSerializer(GeoFeatureModelSerializer):
+    """A drone of an incident as a GeoJSON Feature along its track (null without one)."""
+
+    class Meta:
+        model = Drone
+        geo_field = "track"
+        fields = [
+            "id",
+            "uas_id",
+            "uas_id_type",
+            "category",
+            "make_model",
+            "operator_id",
+            "operator_location",
+            "takeoff_location",
+            "description",
+        ]
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "kind", "at", "author", "from_status", "to_status", "text"]
+
+
+class CommentSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000, trim_whitespace=True)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class SeverityOverrideSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(
+        choices=[("", _("Clear the override")), *Severity.choices],
+        allow_blank=True,
+        help_text=_("The new severity, or an empty string to clear the override."),
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "media_type",
+            "description",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, evidence) -> str:
+        return evidence.file.url
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    sites = serializers.SlugRelatedField(slug_field="code", many=True, queryset=Site.objects.none())
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    purpose = serializers.ChoiceField(choices=ApiKeyPurpose.choices)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "purpose",
+            "sites",
+            "prefix",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            self.fields["sites"].child_relation.queryset = sites
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    token = serializers.CharField(
+        read_only=True, help_text=_("The secret. Shown only in this response: store it now.")
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "token"]
+
+
+# --- Detections ----------------------------------------------------------------------------
+
+
+MAX_SIGNAL_CHARS = 10_000
+
+
+class PositionSerializer(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    altitude_m = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=-1000,
+        max_value=100000,
+        help_text=_("Height above ground in metres."),
+    )
+
+
+class OperatorPositionSerializer(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+
+
+class DetectionSerializer(serializers.Serializer):
+    """One detection as a sensor sends it; see docs/api.md."""
+
+    detection_id = serializers.UUIDField(
+        help_text=_("A UUID the sensor chooses; resend it to retry safely.")
+    )
+    site = serializers.CharField(
+        required=False,
+        max_length=8,
+        help_text=_("Site code; may be left out when the key serves one site."),
+    )
+    sensor_id = serializers.CharField(max_length=100)
+    time = serializers.DateTimeField(help_text=_("ISO 8601 with a UTC offset."))
+    position = PositionSerializer(
+        required=False, help_text=_("Required unless a Remote ID message gives it.")
+    )
+    detection_method = serializers.ChoiceField(
+        choices=DetectionMethod.choices, required=False, help_text=_("How the sensor saw it.")
+    )
+    uas_id = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    uas_id_type = serializers.ChoiceField(
+        choices=UasIdType.choices, required=False, allow_blank=True
+    )
+    operator_id = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    operator_position = OperatorPositionSerializer(required=False, allow_null=True)
+    signal = serializers.DictField(
+        required=False, help_text=_("Free JSON from the sensor: rssi, frequency, ...")
+    )
+    remote_id = serializers.ListField(
+        child=serializers.CharField(max_length=2000),
+        required=False,
+        max_length=20,
+        help_text=_("Raw ASTM F3411 Remote ID messages (or message packs), hex or base64."),
+    )
+
+    def __init__(self, *args, sites=None, **kwargs):
+        """`sites`: {code: Site} the key may post for, read once per request."""
+        super().__init__(*args, **kwargs)
+        self.sites = sites or {}
+
+    def validate_signal(self, signal):
+        text = json.dumps(signal)
+        if len(text) > MAX_SIGNAL_CHARS:
+            raise serializers.ValidationError(
+                _("Keep the signal data under %(n)s characters of JSON.") % {"n": MAX_SIGNAL_CHARS}
+            )
+        if "\\u0000" in text:  # PostgreSQL cannot store NUL in JSON text
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        return signal
+
+    def validate_site(self, code):
+        site = self.sites.get(code)
+        if site is None:
+            raise serializers.ValidationError(
+                _("This key cannot post detections for site “%(code)s”.") % {"code": code}
+            )
+        return site
+
+    def validate(self, data):
+        if "site" not in data:
+            if len(self.sites) != 1:
+                raise serializers.ValidationError(
+                    {"site": _("Give the site code: this key serves several sites.")}
+                )
+            data["site"] = next(iter(self.sites.values()))
+        decoded = decode_remote_id(data.get("remote_id") or [], data["time"])
+        position = data.get("position")
+        if position is None:
+            if decoded.get("lat") is None or decoded.get("lon") is None:
+                raise serializers.ValidationError(
+                    {"position": _("Give the position (lat, lon), or a Remote ID location.")}
+                )
+            position = {"lat": decoded["lat"], "lon": decoded["lon"]}
+        altitude = position.get("altitude_m")
+        if altitude is None:
+            altitude = decoded.get("height_m")
+        uas_id = data.get("uas_id") or decoded.get("uas_id") or ""
+        uas_id_type = data.get("uas_id_type") or decoded.get("uas_id_type") or ""
+        if uas_id and not uas_id_type:
+            raise serializers.ValidationError(
+                {"uas_id_type": _("Say what kind of UAS ID this is, e.g. serial.")}
+            )
+        operator = data.get("operator_position") or {}
+        data["parsed"] = {
+            "lon": position["lon"],
+            "lat": position["lat"],
+            "altitude_m": altitude,
+            "uas_id": uas_id[:40],
+            "uas_id_type": uas_id_type,
+            "operator_id": (data.get("operator_id") or decoded.get("operator_id") or "")[:40],
+            "operator_lon": operator.get("lon", decoded.get("operator_lon")),
+            "operator_lat": operator.get("lat", decoded.get("operator_lat")),
+            "remote_id": decoded,
+        }
+        return data
+
+    def parse(self, raw):
+        """One raw item as the ingest service's DetectionInput; raises ValidationError.
+
+        One serializer parses a whole batch (DRF builds its fields once per instance, which
+        would otherwise be most of the cost of a 1,000-item batch)."""
+        data = self.run_validation(raw)
+        parsed = data["parsed"]
+        method = data.get("detection_method") or (
+            DetectionMethod.REMOTE_ID if parsed["uas_id"] else DetectionMethod.OTHER
+        )
+        return DetectionInput(
+            detection_id=data["detection_id"],
+            body_sha256=body_hash(raw),
+            site=data["site"],
+            sensor_id=data["sensor_id"],
+            time=data["time"],
+            detection_method=method,
+            signal=data.get("signal") or {},
+            **parsed,
+        )
+
+
+def body_hash(raw):
+    """SHA-256 of the canonical JSON of a detection as sent (keys sorted, no spaces)."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def decode_remote_id(texts, received_at):
+    """The Remote ID messages (hex or base64 text, single messages or packs) decoded and
+    merged by `remoteid.summarise`. Refuses the detection naming the message and the field
+    at fault if one cannot be decoded."""
+    if not texts:
+        return {}
+    messages = []
+    for index, text in enumerate(texts):
+        try:
+            messages += remoteid.decode(remoteid.parse_text(text))
+        except remoteid.DecodeError as error:
+            raise serializers.ValidationError(
+                {"remote_id": {index: [f"{error.field}: {error.message}"]}}
+            ) from None
+    try:
+        return remoteid.summarise(messages, received_at)
+    except remoteid.DecodeError as error:
+        raise serializers.ValidationError(
+            {"remote_id": [f"{error.field}: {error.message}"]}
+        ) from None
+
+
+class DetectionResultSerializer(serializers.ModelSerializer):
+    """What was stored for one detection, the same every time that detection is sent."""
+
+    incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Detection
+        fields = [
+            "detection_id",
+            "site",
+            "sensor_id",
+            "time",
+            "zone",
+            "distance_m",
+            "uas_id",
+            "incident",
+            "received_at",
+        ]
+
+
+class ItemOutcomeSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("Position of the item in the batch, from 0."))
+    detection_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["stored", "duplicate", "refused"])
+    code = serializers.CharField(required=False, help_text=_("Why it was refused."))
+    errors = serializers.DictField(required=False)
+    result = DetectionResultSerializer(required=False)
+
+
+class BatchOutcomeSerializer(serializers.Serializer):
+    stored = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    items = ItemOutcomeSerializer(many=True)

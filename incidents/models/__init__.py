@@ -8,6 +8,7 @@ reference) are computed in `save()` so they can never disagree with the data.
 
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
+from .exports import ExportChannel, ExportJob, ExportStatus
 from .incidents import (
     FUTURE_TOLERANCE,
     Incident,
@@ -43,6 +44,9 @@ __all__ = [
     "MAX_ZONE_RINGS",
     "Drone",
     "Evidence",
+    "ExportChannel",
+    "ExportJob",
+    "ExportStatus",
     "Incident",
     "IncidentAction",
     "IncidentQuerySet",

@@ -7,6 +7,7 @@ from .choices import MAKE_MODEL_SUGGESTIONS, TimelineKind
 from .models import (
     Drone,
     Evidence,
+    ExportJob,
     Incident,
     IncidentAction,
     RegulatorGrant,
@@ -230,3 +231,31 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
         for item in formset.deleted_objects:
             item.delete()
         formset.save_m2m()
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """The export log: read-only, for admins to see who took which records out, and when."""
+
+    list_display = [
+        "pk",
+        "created_at",
+        "requested_by_name",
+        "channel",
+        "format",
+        "status",
+        "record_count",
+        "filter_query",
+    ]
+    list_filter = ["format", "status", "channel"]
+    search_fields = ["requested_by_name", "filter_query", "sha256", "filename"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

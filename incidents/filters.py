@@ -40,7 +40,9 @@ def with_severity_rank(queryset):
 class IncidentFilter(django_filters.FilterSet):
     site = django_filters.ModelMultipleChoiceFilter(
         label=_("Site"),
-        field_name="site",
+        # Filter on the code itself: with field_name="site", django-filter would compare
+        # the site's primary key with the code and fail.
+        field_name="site__code",
         to_field_name="code",
         queryset=visible_sites,
     )

@@ -3,6 +3,7 @@
 import csv
 import io
 
+import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -36,6 +37,9 @@ def test_large_export_runs_as_a_task_and_offers_the_file(
     assert len(list(csv.DictReader(io.StringIO(data)))) == 4
 
 
+# Committed data: db_worker closes the database connection after its batch, which would end
+# a test wrapped in one transaction on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_database_backend_queues_and_db_worker_completes(
     client, staff_a, dataset, settings, django_capture_on_commit_callbacks
 ):

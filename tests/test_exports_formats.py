@@ -130,6 +130,8 @@ def test_geopackage_layers_read_back(dataset, tmp_path):
         assert feature.geometry.x == pytest.approx(incident.location.x, abs=1e-7)
         assert feature.geometry.y == pytest.approx(incident.location.y, abs=1e-7)
         assert feature["drone_count"] == incident.drone_count
+        assert feature["first_seen_utc"] == utc(incident.first_seen)
+        assert feature["first_seen_local"] == local(incident, incident.first_seen).isoformat()
     zones = _features(path, "zones")
     assert sorted(zones["radius_m"]) == [500, 1000, 5000]
 

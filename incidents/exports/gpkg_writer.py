@@ -9,6 +9,7 @@ script imports no Django and no SpatiaLite.
 import sys
 from pathlib import Path
 
+import pandas
 import pyogrio
 
 BATCH = 2000
@@ -18,7 +19,14 @@ def copy_layer(source, output, layer):
     total = pyogrio.read_info(source)["features"]
     start = 0
     while True:
-        frame = pyogrio.read_dataframe(source, skip_features=start, max_features=BATCH)
+        frame = pyogrio.read_dataframe(
+            source, skip_features=start, max_features=BATCH, datetime_as_string=True
+        )
+        for column in frame.columns:
+            # GeoPackage date-times are UTC: keep the UTC ones typed, and the local ones (with
+            # their offset, which the format cannot hold) as ISO 8601 text.
+            if column.endswith("_utc"):
+                frame[column] = pandas.to_datetime(frame[column], utc=True)
         pyogrio.write_dataframe(
             frame, output, layer=layer, driver="GPKG", append=start > 0, promote_to_multi=False
         )

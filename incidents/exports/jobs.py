@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..filters import IncidentFilter
 from ..models import ExportChannel, ExportJob, ExportStatus, Incident
@@ -56,16 +57,21 @@ def filtered_incidents(user, query):
             f"{name}: {' '.join(str(m) for m in messages)}"
             for name, messages in filterset.form.errors.items()
         )
-        raise ServiceError("invalid_filter", f"The filter cannot be used. {problems}")
+        raise ServiceError(
+            "invalid_filter",
+            _("The filter cannot be used. %(problems)s") % {"problems": problems},
+        )
     return filterset.qs
 
 
 def exporter_for(identifier):
     exporter = registry.get(identifier)
     if exporter is None:
-        known = ", ".join(identifier for identifier, _ in registry.choices())
+        known = ", ".join(code for code, _label in registry.choices())
         raise ServiceError(
-            "unknown_format", f"Unknown export format “{identifier}”. Use one of: {known}."
+            "unknown_format",
+            _("Unknown export format “%(format)s”. Use one of: %(known)s.")
+            % {"format": identifier, "known": known},
         )
     return exporter
 
@@ -103,17 +109,18 @@ def job_folder(job):
 def run_job(job_id):
     """Write the file and manifest of a queued export job; the worker calls this too."""
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
-    if job.status != ExportStatus.QUEUED:
-        return job
-    ExportJob.objects.filter(pk=job.pk).update(
+    # Claim the job in one statement, so that two workers never write the same export.
+    claimed = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
         status=ExportStatus.RUNNING, started_at=timezone.now()
     )
+    if not claimed:
+        return job
     folder = job_folder(job)
     try:
         user = job.requested_by
         if user is None or not user.is_active:
             raise ServiceError(
-                "no_user", "The person who asked for this export can no longer sign in."
+                "no_user", _("The person who asked for this export can no longer sign in.")
             )
         folder.mkdir(parents=True, exist_ok=True)
         result = write_export(

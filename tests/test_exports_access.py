@@ -150,3 +150,15 @@ def test_export_log_is_visible_to_admins_only(client, admin_user, staff_a, datas
     page = client.get("/admin/incidents/exportjob/")
     assert page.status_code == 200
     assert "staff_a" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], {"format": 3}, {"format": "csv", "filter": 5}, {"format": "csv", "filter": [1]}, {}],
+)
+def test_api_answers_malformed_requests_with_400(client, staff_a, dataset, body):
+    client.force_login(staff_a)
+    response = client.post("/api/v1/exports/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert not ExportJob.objects.exists()

@@ -69,7 +69,8 @@ def _area_placemark(name, style, geometry, description=""):
 
 
 def _incident_placemark(row):
-    placemark = etree.Element("Placemark", id=row["reference"])
+    # KML ids are XML IDs, which may not start with a digit (site codes may).
+    placemark = etree.Element("Placemark", id=f"incident-{row['reference']}")
     _text(placemark, "name", row["reference"])
     local = local_text(row["first_seen"], row["site_timezone"])
     summary = (

@@ -8,9 +8,9 @@ PYTEST_ARGS ?=
 setup:
 	@scripts/setup.sh
 
+# The development server and the background worker (manage.py db_worker) together.
 run: setup
-	@echo "SkyLedger on http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@scripts/run.sh
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -237,6 +237,15 @@ STORAGES = {
     },
 }
 
+# Exports matching more incidents than this run in the background (manage.py db_worker).
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 2000)
+# E5X (ECCAIRS) occurrence reports: the reporting organisation's short name for file names,
+# the RIT Responsible_Entity value ID (e.g. 2078 = Indonesia - CAA; empty leaves it out), and
+# the Narrative_Language value ID of the narratives (16 = English, 30 = Indonesian).
+E5X_ORGANISATION = env_str("E5X_ORGANISATION", "SKYLEDGER")
+E5X_RESPONSIBLE_ENTITY = env_str("E5X_RESPONSIBLE_ENTITY", "")
+E5X_NARRATIVE_LANGUAGE = env_str("E5X_NARRATIVE_LANGUAGE", "16")
+
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/two-factor/setup/", security_views.setup, name="two_factor_setup"),
     path("api/v1/", include("incidents.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/exports/", include("incidents.exports.urls_api")),
     path("", include("incidents.urls")),
 ]

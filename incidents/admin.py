@@ -10,6 +10,7 @@ from .models import (
     Detection,
     Drone,
     Evidence,
+    ExportJob,
     Incident,
     IncidentAction,
     Pattern,
@@ -491,6 +492,34 @@ class DetectionAdmin(LeafletGeoAdmin):
     def get_queryset(self, request):
         visible = Incident.objects.visible_to(request.user)
         return super().get_queryset(request).filter(incident__in=visible)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """The export log: read-only, for admins to see who took which records out, and when."""
+
+    list_display = [
+        "pk",
+        "created_at",
+        "requested_by_name",
+        "channel",
+        "format",
+        "status",
+        "record_count",
+        "filter_query",
+    ]
+    list_filter = ["format", "status", "channel"]
+    search_fields = ["requested_by_name", "filter_query", "sha256", "filename"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, correlation, evidence, home, importers, maps, reports
+from .views import alerts, correlation, evidence, exports, home, importers, maps, reports
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -38,4 +38,9 @@ urlpatterns = [
         maps.site_map_incidents,
         name="site_map_incidents",
     ),
+    path("exports/", exports.export_page, name="exports"),
+    path("exports/<int:pk>/", exports.export_job, name="export_job"),
+    path("exports/<int:pk>/status/", exports.export_status, name="export_status"),
+    path("exports/<int:pk>/file/", exports.export_download, name="export_download"),
+    path("exports/<int:pk>/manifest/", exports.export_manifest, name="export_manifest"),
 ]

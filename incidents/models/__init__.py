@@ -13,6 +13,7 @@ from .correlation import Event, EventMembership, IncidentMerge, Pattern
 from .detections import Detection
 from .drones import Drone
 from .evidence import Evidence, evidence_path, evidence_storage
+from .exports import ExportChannel, ExportJob, ExportStatus
 from .external import ExternalReport, ExternalReportQuerySet, LocationSource
 from .incidents import (
     FUTURE_TOLERANCE,
@@ -58,6 +59,9 @@ __all__ = [
     "Event",
     "EventMembership",
     "Evidence",
+    "ExportChannel",
+    "ExportJob",
+    "ExportStatus",
     "ExternalReport",
     "ExternalReportQuerySet",
     "Incident",

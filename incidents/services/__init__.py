@@ -8,18 +8,28 @@ from .errors import ServiceError
 from .incidents import (
     add_comment,
     change_status,
+    check_may_edit,
+    check_severity_override,
+    check_status_change,
     override_severity,
     recompute_site,
     record_incident,
+    record_sighting,
     role_at,
+    update_incident,
 )
 
 __all__ = [
     "ServiceError",
     "add_comment",
     "change_status",
+    "check_may_edit",
+    "check_severity_override",
+    "check_status_change",
     "override_severity",
     "recompute_site",
     "record_incident",
+    "record_sighting",
     "role_at",
+    "update_incident",
 ]

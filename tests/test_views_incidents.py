@@ -578,3 +578,100 @@ def test_staff_edit_post_after_submission_is_refused(client, staff_a, record, si
     response = client.post(reverse("incident_edit", args=[incident.reference]), data)
     assert response.status_code == 403
     assert "only a supervisor of CGK can edit it now" in response.content.decode()
+
+
+# --- The admin goes through the same verbs ---------------------------------------------
+
+
+def admin_save(user, incident, **changes):
+    """Run the admin's incident form and save as `user` would through the change page."""
+    from django.contrib import admin as django_admin
+    from django.forms.models import model_to_dict
+    from django.test import RequestFactory
+
+    from incidents.admin import IncidentAdmin
+
+    request = RequestFactory().post("/admin/")
+    request.user = user
+    model_admin = IncidentAdmin(Incident, django_admin.site)
+    form_class = model_admin.get_form(request, incident, change=True)
+    data = {
+        key: value
+        for key, value in model_to_dict(incident).items()
+        if key in form_class.base_fields and value is not None
+    }
+    data["location"] = incident.location.wkt
+    data["detection_methods"] = incident.detection_methods
+    data["behaviours"] = incident.behaviours
+    for name in ("first_seen", "reported_at"):
+        moment = getattr(incident, name).astimezone(timezone.get_current_timezone())
+        data[f"{name}_0"] = moment.strftime("%Y-%m-%d")
+        data[f"{name}_1"] = moment.strftime("%H:%M:%S")
+    data.update(changes)
+    form = form_class(data, instance=incident)
+    if not form.is_valid():
+        return form
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+    return form
+
+
+def admin_staff(user):
+    """A site staff member given the admin and its incident permissions."""
+    from django.contrib.auth.models import Permission
+
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.filter(codename__endswith="_incident"))
+    return type(user).objects.get(pk=user.pk)
+
+
+def test_admin_status_change_by_staff_is_refused_like_everywhere(staff_a, record, site_a):
+    incident = record(site_a, status=Status.SUBMITTED)
+    staff_a = admin_staff(staff_a)
+    form = admin_save(staff_a, incident, status=Status.UNDER_REVIEW)
+    assert "Only a supervisor of CGK" in " ".join(form.errors["status"])
+    incident.refresh_from_db()
+    assert incident.status == Status.SUBMITTED
+
+
+def test_admin_status_change_by_admin_writes_the_timeline(admin_user, record, site_a):
+    incident = record(site_a, status=Status.SUBMITTED)
+    form = admin_save(admin_user, incident, status=Status.UNDER_REVIEW, colour="white")
+    assert not form.errors
+    incident.refresh_from_db()
+    assert incident.status == Status.UNDER_REVIEW
+    assert incident.colour == "white"
+    entry = incident.timeline.get(kind=TimelineKind.STATUS)
+    assert (entry.from_status, entry.to_status, entry.author) == (
+        Status.SUBMITTED,
+        Status.UNDER_REVIEW,
+        admin_user,
+    )
+
+
+def test_admin_send_back_needs_a_note(admin_user, record, site_a):
+    incident = record(site_a, status=Status.SUBMITTED)
+    form = admin_save(admin_user, incident, status=Status.DRAFT)
+    assert "Say what needs fixing" in " ".join(form.errors["status"])
+    form = admin_save(admin_user, incident, status=Status.DRAFT, status_note="Wrong site")
+    assert not form.errors
+    assert incident.timeline.get(kind=TimelineKind.STATUS).text == "Wrong site"
+
+
+def test_admin_override_by_staff_is_refused(staff_a, record, site_a):
+    incident = record(site_a)
+    staff_a = admin_staff(staff_a)
+    form = admin_save(
+        staff_a, incident, severity_override="critical", severity_override_reason="Payload"
+    )
+    assert "Only a supervisor of CGK can override" in " ".join(form.errors["severity_override"])
+
+
+def test_admin_override_by_admin_goes_on_the_timeline(admin_user, record, site_a):
+    incident = record(site_a)
+    admin_save(
+        admin_user, incident, severity_override="critical", severity_override_reason="Payload"
+    )
+    incident.refresh_from_db()
+    assert incident.severity == "critical"
+    assert "Payload" in incident.timeline.get(kind=TimelineKind.SEVERITY).text

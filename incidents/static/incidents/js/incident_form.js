@@ -113,7 +113,7 @@
         var latlng = L.latLng(position.coords.latitude, position.coords.longitude);
         writePoint("observer", latlng);
         placeMarker("observer", latlng);
-        status.textContent = locate.dataset.found.replace("%s", Math.round(position.coords.accuracy));
+        status.textContent = locate.dataset.found.replace("{metres}", Math.round(position.coords.accuracy));
       }, function (error) {
         status.textContent = locate.dataset.failed + " (" + error.message + ")";
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });

@@ -193,19 +193,33 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Maps: a tile layer over the offline base layer (Natural Earth land and borders, served from
+# our own static files, see incidents/static/incidents/js/skymap.js). An empty MAP_TILES_URL
+# means offline only, for air-gapped sites: no request leaves the network.
+MAP_TILES_URL = env_str("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png").strip()
+MAP_TILES_ATTRIBUTION = env_str("MAP_TILES_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+if MAP_TILES_URL and not (
+    MAP_TILES_URL.startswith(("https://", "http://", "/"))
+    and all(part in MAP_TILES_URL for part in ("{z}", "{x}", "{y}"))
+):
+    raise ImproperlyConfigured(
+        f"MAP_TILES_URL={MAP_TILES_URL!r} is not a tile URL template. Use one with {{z}}, {{x}} "
+        "and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png, or leave it empty for "
+        "offline maps."
+    )
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (0.0, 0.0),
     "DEFAULT_ZOOM": 2,
     "MIN_ZOOM": 1,
     "MAX_ZOOM": 19,
     "RESET_VIEW": False,
-    "TILES": [
-        (
-            "Map",
-            env_str("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
-            {"attribution": env_str("MAP_TILES_ATTRIBUTION", "&copy; OpenStreetMap contributors")},
-        )
-    ],
+    # django-leaflet's maps (admin, form widgets) and SkyMap's read this one list.
+    "TILES": (
+        [("Map", MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION, "maxZoom": 19})]
+        if MAP_TILES_URL
+        else []
+    ),
 }
 
 # Background work (exports, reports, alerts) through django-tasks with its database backend,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, home, incidents
+from .views import evidence, home, incidents, maps
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,4 +20,10 @@ urlpatterns = [
     ),
     path("incidents/<str:reference>/comment/", incidents.incident_comment, name="incident_comment"),
     path("evidence/files/<path:name>", evidence.evidence_file, name="evidence_file"),
+    path("sites/<str:code>/map/", maps.site_map, name="site_map"),
+    path(
+        "sites/<str:code>/map/incidents.geojson",
+        maps.site_map_incidents,
+        name="site_map_incidents",
+    ),
 ]

@@ -1,0 +1,138 @@
+"""The site map: a site's perimeter, alert rings and incidents over a period.
+
+The page draws the site from `mapdata.site_layers`; its incidents come from a separate GeoJSON
+endpoint built in the database (`mapdata.incident_features_geojson`), so the page itself is
+light and the number of queries does not grow with the number of incidents. Both read the
+incident list's URL parameters through `IncidentFilter`, so a filtered list and its map agree.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .. import geo, mapdata
+from ..choices import Severity
+from ..filters import IncidentFilter
+from ..models import Incident, Site
+
+PERIOD_PRESETS_DAYS = (7, 30, 90, 365)
+DEFAULT_PERIOD_DAYS = 30
+PERIOD_PARAMS = ("first_seen_after", "first_seen_before")
+
+
+def _period_start(site, days):
+    """The site-local date `days` days ago: the presets count whole days where the site is."""
+    return (timezone.localdate(timezone=site.tzinfo) - timedelta(days=days)).isoformat()
+
+
+def _map_filter(request, site):
+    """The incident filter for one site's map: the list's parameters, the last 30 days unless
+    a period is given, and never another site (the `site` parameter is the list's, not ours)."""
+    data = request.GET.copy()
+    data.pop("site", None)
+    if not any(data.get(name) for name in PERIOD_PARAMS):
+        data["first_seen_after"] = _period_start(site, DEFAULT_PERIOD_DAYS)
+    queryset = Incident.objects.visible_to(request.user).filter(site=site)
+    return data, IncidentFilter(data, queryset, request=request)
+
+
+def _visible_site(request, code):
+    return get_object_or_404(Site.objects.visible_to(request.user), code=code)
+
+
+def _when(value):
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        return None if day is None else timezone.datetime(day.year, day.month, day.day)
+    return moment.replace(tzinfo=None)
+
+
+def _period_days(data):
+    """Length of the shown period in days, which sets how far old points fade."""
+    start, end = _when(data.get("first_seen_after")), _when(data.get("first_seen_before"))
+    if start is None:
+        return None
+    end = end or timezone.now().replace(tzinfo=None)
+    return max(1, (end - start).days)
+
+
+def _preset_links(site, data):
+    current = data.get("first_seen_after"), data.get("first_seen_before")
+    links = []
+    for days in PERIOD_PRESETS_DAYS:
+        params = data.copy()
+        params["first_seen_after"] = _period_start(site, days)
+        params.pop("first_seen_before", None)
+        links.append(
+            {
+                "days": days,
+                "query": params.urlencode(),
+                "current": current == (params["first_seen_after"], None),
+            }
+        )
+    return links
+
+
+@login_required
+@require_GET
+def site_map(request, code):
+    """The map page of one site the user may see (404 for any other)."""
+    site = _visible_site(request, code)
+    data, filterset = _map_filter(request, site)
+    form = filterset.form
+    form.is_valid()  # errors are shown beside the period fields; the data call says why too
+    layers = mapdata.site_layers(site)
+    page_data = {
+        "site": layers,
+        "dataUrl": reverse("site_map_incidents", args=[site.code]) + "?" + data.urlencode(),
+        "periodDays": _period_days(data),
+        # Incidents are stored in [-180, 180]; drawn beside a site that runs past 180°.
+        "nearLng": geo.continuous(site.perimeter_shape()).centroid.x,
+        "clusterAbove": 150,
+        "labels": {
+            "loading": _("Loading incidents…"),
+            "count": _("Incidents shown: %(count)s."),
+            "none": _("No incidents in this period."),
+            "failed": _("The incidents could not be loaded: %(reason)s"),
+            "map": _("Map of %(site)s") % {"site": site.name},
+        },
+    }
+    return render(
+        request,
+        "incidents/site_map.html",
+        {
+            "site": site,
+            "form": form,
+            "data": data,
+            "presets": _preset_links(site, data),
+            "severities": Severity.choices,
+            "selected_severities": data.getlist("severity"),
+            "page_data": page_data,
+        },
+    )
+
+
+@login_required
+@require_GET
+def site_map_incidents(request, code):
+    """The site's incidents for the map as GeoJSON, scoped and filtered like the list."""
+    site = _visible_site(request, code)
+    _data, filterset = _map_filter(request, site)
+    if not filterset.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in filterset.errors.items()}
+        message = " ".join(" ".join(errs) for errs in errors.values())
+        return JsonResponse({"message": message, "errors": errors}, status=400)
+    text = mapdata.incident_features_geojson(filterset.qs)
+    response = HttpResponse(text, content_type="application/geo+json")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,136 @@
+"""The maps in a real browser, with every request off the test server blocked.
+
+Debian's Chromium driven by Playwright (never a downloaded browser). Any request to another
+host (tile servers, CDNs) is aborted and recorded, so these tests prove the maps work on an
+air-gapped network: the offline base layer, the site and its incidents all come from us.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
+from incidents import geo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-browser`, which installs chromium.")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # fixtures are synchronous, so Django's async guard is lifted for these tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def blocked():
+    """URLs the page tried to fetch from anywhere but the test server."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, blocked):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    ours = urlsplit(live_server.url).netloc
+
+    def only_ours(route):
+        if urlsplit(route.request.url).netloc == ours:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_ours)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def sign_in(page, username, password):
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def east_of(site, metres):
+    perimeter = site.perimeter_shape()
+    lon, lat, _ = geo.WGS84.fwd(perimeter.bounds[2], perimeter.centroid.y, 90, metres)
+    return Point(lon, lat, srid=4326)
+
+
+def test_site_map_draws_offline_base_site_and_points_and_a_point_opens_its_incident(
+    page, blocked, staff_a, record, site_a
+):
+    now = timezone.now()
+    inside = record(site_a, drone_count=3, first_seen=now - timedelta(hours=2))
+    ring = record(site_a, location=east_of(site_a, 2500), first_seen=now - timedelta(days=20))
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+
+    page.wait_for_selector("path.skymap-land", state="attached")
+    assert page.locator("path.skymap-perimeter").count() == 1
+    assert page.locator("path.skymap-ring").count() == len(site_a.zone_radii_m)
+    page.wait_for_selector(".skymap-dot")
+    assert page.locator(".skymap-dot").count() == 2
+    assert page.locator("#map-status").inner_text() == "Incidents shown: 2."
+    assert page.locator(".skymap-legend").inner_text().count("Alert ring") == 3
+    # Nothing outside was reachable, and the tiles that were tried did not block anything.
+    assert all("tile.openstreetmap.org" in url for url in blocked), blocked
+
+    older = page.locator(f'.skymap-dot[data-reference="{ring.reference}"]')
+    assert float(older.evaluate("e => getComputedStyle(e).opacity")) < 1
+    page.locator(f'.skymap-dot[data-reference="{inside.reference}"]').click()
+    page.wait_for_url(f"**/incidents/{inside.reference}/")
+
+
+def test_site_map_points_are_reachable_with_the_keyboard(page, staff_a, record, site_a):
+    incident = record(site_a)
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    dot = page.locator(f'.skymap-dot[data-reference="{incident.reference}"]')
+    dot.wait_for()
+    assert incident.reference in dot.get_attribute("aria-label")
+    dot.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/incidents/{incident.reference}/")
+
+
+def test_heat_map_toggle_replaces_points_with_a_heat_layer(page, staff_a, record, site_a):
+    record(site_a)
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    page.wait_for_selector(".skymap-dot")
+    page.check("#toggle-heat")
+    page.wait_for_selector("canvas.leaflet-heatmap-layer")
+    assert page.locator(".skymap-dot").count() == 0
+    page.uncheck("#toggle-heat")
+    page.wait_for_selector(".skymap-dot")

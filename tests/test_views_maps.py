@@ -1,0 +1,248 @@
+"""The map infrastructure and the site map page: settings, SkyMap assets, views, query counts."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.choices import Status
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_django(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k != "MAP_TILES_URL"}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def config_element(html):
+    start = html.index('<script id="skymap-config" type="application/json">')
+    body = html[start:].split(">", 1)[1].split("</script>", 1)[0]
+    return json.loads(body)
+
+
+# --- settings and assets -----------------------------------------------------------------
+
+
+def test_empty_map_tiles_url_means_offline_maps_without_tiles():
+    code = "from django.conf import settings; print('TILES', settings.LEAFLET_CONFIG['TILES'])"
+    result = run_django("shell", "--no-imports", "-c", code, MAP_TILES_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "TILES []"
+
+
+def test_map_tiles_url_that_is_not_a_template_stops_start_up_with_a_clear_message():
+    result = run_django("check", MAP_TILES_URL="tiles.example.org")
+    assert result.returncode != 0
+    assert "MAP_TILES_URL='tiles.example.org' is not a tile URL template" in result.stderr
+
+
+def test_skymap_js_tag_gives_scripts_and_config_without_inline_code(settings):
+    settings.LEAFLET_CONFIG = {
+        **settings.LEAFLET_CONFIG,
+        "TILES": [("Map", "https://tiles.example.org/{z}/{x}/{y}.png", {"attribution": "X"})],
+    }
+    html = Template('{% load skymap %}{% skymap_js "cluster" "heat" %}').render(Context())
+    for script in (
+        "leaflet/leaflet",
+        "vendor/leaflet.markercluster/leaflet.markercluster.js",
+        "vendor/leaflet.heat/leaflet-heat.js",
+        "vendor/topojson-client/topojson-client.min.js",
+        "incidents/js/skymap.js",
+    ):
+        assert script in html, script
+    # Every <script> either loads a file or carries JSON data: nothing a CSP would block.
+    for chunk in html.split("<script")[1:]:
+        assert ' src="' in chunk.split(">", 1)[0] or 'type="application/json"' in chunk
+    config = config_element(html)
+    assert config["tiles"][0]["url"] == "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert config["atlasUrl"].endswith("vendor/world-atlas/countries-50m.json")
+    assert config["labels"]["severity"]["critical"] == "Critical"
+
+
+def test_skymap_config_has_no_tiles_when_offline(settings):
+    settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": []}
+    html = Template("{% load skymap %}{% skymap_js %}").render(Context())
+    assert config_element(html)["tiles"] == []
+    assert "markercluster" not in html
+
+
+def test_vendored_files_named_in_the_tags_exist():
+    static = ROOT / "incidents" / "static"
+    for path in [
+        "incidents/vendor/world-atlas/countries-50m.json",
+        "incidents/vendor/topojson-client/topojson-client.min.js",
+        "incidents/vendor/leaflet.markercluster/leaflet.markercluster.js",
+        "incidents/vendor/leaflet.heat/leaflet-heat.js",
+        "incidents/vendor/chart.js/chart.umd.min.js",
+        "incidents/js/skymap.js",
+        "incidents/css/maps.css",
+    ]:
+        assert (static / path).is_file(), path
+    atlas = json.loads((static / "incidents/vendor/world-atlas/countries-50m.json").read_text())
+    assert {"land", "countries"} <= set(atlas["objects"])
+
+
+# --- the site map page and its data --------------------------------------------------------
+
+
+def map_url(site, query=""):
+    return reverse("site_map", args=[site.code]) + (f"?{query}" if query else "")
+
+
+def data_url(site, query=""):
+    return reverse("site_map_incidents", args=[site.code]) + (f"?{query}" if query else "")
+
+
+def page_data(response):
+    html = response.content.decode()
+    start = html.index('<script id="site-map-data" type="application/json">')
+    return json.loads(html[start:].split(">", 1)[1].split("</script>", 1)[0])
+
+
+def references(response):
+    assert response["Content-Type"] == "application/geo+json"
+    return sorted(f["properties"]["reference"] for f in json.loads(response.content)["features"])
+
+
+@pytest.fixture
+def site_a_incidents(site_a, record):
+    """A draft and a submitted incident at site A, both within the last 30 days."""
+    return {
+        "draft": record(site_a),
+        "submitted": record(site_a, status=Status.SUBMITTED, drone_count=4),
+    }
+
+
+@pytest.mark.parametrize("persona", ["staff_a", "supervisor_a", "regulator", "admin"])
+def test_people_who_may_see_site_a_get_its_map(client, personas, persona, site_a):
+    client.force_login(personas[persona])
+    response = client.get(map_url(site_a))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "CGK Soekarno-Hatta: map" in html
+    assert 'id="site-map"' in html
+    data = page_data(response)
+    kinds = [f["properties"]["kind"] for f in data["site"]["features"]]
+    assert kinds == ["perimeter", "ring", "ring", "ring"]
+    assert data["dataUrl"].startswith(data_url(site_a))
+    assert "<script>" not in html  # data through json_script, code in static files
+
+
+def test_staff_of_another_site_gets_404_for_the_map_and_its_data(client, staff_b, site_a):
+    client.force_login(staff_b)
+    assert client.get(map_url(site_a)).status_code == 404
+    assert client.get(data_url(site_a)).status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client, site_a):
+    for url in (map_url(site_a), data_url(site_a)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_map_data_follows_visible_to_for_each_persona(client, personas, site_a_incidents, site_a):
+    draft, submitted = site_a_incidents["draft"], site_a_incidents["submitted"]
+    expected = {
+        "staff_a": [draft.reference, submitted.reference],
+        "supervisor_a": [draft.reference, submitted.reference],
+        "regulator": [submitted.reference],  # submitted and later only
+        "admin": [draft.reference, submitted.reference],
+    }
+    for name, refs in expected.items():
+        client.force_login(personas[name])
+        assert references(client.get(data_url(site_a))) == sorted(refs), name
+
+
+def test_map_data_shows_only_this_site_even_for_an_admin(
+    client, admin_user, record, site_a, site_b, staff_b
+):
+    record(site_b, reported_by=staff_b)
+    mine = record(site_a)
+    client.force_login(admin_user)
+    assert references(client.get(data_url(site_a, "site=DPS"))) == [mine.reference]
+
+
+def test_period_defaults_to_30_days_and_presets_and_dates_use_the_list_parameters(
+    client, staff_a, record, site_a
+):
+    now = timezone.now()
+    recent = record(site_a, first_seen=now - timedelta(days=3))
+    older = record(site_a, first_seen=now - timedelta(days=60))
+    ancient = record(site_a, first_seen=now - timedelta(days=400))
+    client.force_login(staff_a)
+
+    response = client.get(map_url(site_a))
+    default_query = page_data(response)["dataUrl"].split("?", 1)[1]
+    assert references(client.get(data_url(site_a, default_query))) == [recent.reference]
+    html = response.content.decode()
+    for days in (7, 30, 90, 365):
+        assert f"Last {days} days" in html
+    assert 'aria-current="true">Last 30 days' in html
+
+    year_ago = (now - timedelta(days=365)).date().isoformat()
+    query = f"first_seen_after={year_ago}"
+    assert references(client.get(data_url(site_a, query))) == sorted(
+        [recent.reference, older.reference]
+    )
+    before = (now - timedelta(days=30)).date().isoformat()
+    query = f"first_seen_after=2000-01-01&first_seen_before={before}"
+    assert references(client.get(data_url(site_a, query))) == sorted(
+        [older.reference, ancient.reference]
+    )
+
+
+def test_other_list_filters_apply_and_are_kept_on_the_page(client, staff_a, record, site_a):
+    record(site_a)
+    critical = record(site_a, drone_count=5, payload_seen=True)
+    client.force_login(staff_a)
+    assert references(client.get(data_url(site_a, "severity=critical"))) == [critical.reference]
+    html = client.get(map_url(site_a, "severity=critical&status=draft")).content.decode()
+    assert 'value="critical" checked' in html
+    assert '<input type="hidden" name="status" value="draft">' in html
+
+
+def test_bad_dates_are_explained_on_the_page_and_by_the_data_endpoint(client, staff_a, site_a):
+    client.force_login(staff_a)
+    response = client.get(map_url(site_a, "first_seen_after=31/02/2026"))
+    assert response.status_code == 200
+    assert "Please correct the filter" in response.content.decode()
+    assert 'value="31/02/2026"' in response.content.decode()  # what was typed is kept
+    response = client.get(data_url(site_a, "first_seen_after=31/02/2026"))
+    assert response.status_code == 400
+    assert "Enter a valid date/time." in response.json()["message"]
+
+
+@pytest.mark.parametrize("endpoint", [map_url, data_url])
+def test_map_queries_do_not_grow_with_incidents(client, staff_a, record, site_a, endpoint):
+    client.force_login(staff_a)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(endpoint(site_a)).status_code == 200
+        return len(queries)
+
+    record(site_a)
+    few = count_queries()
+    for _ in range(15):
+        record(site_a)
+    assert count_queries() == few
+    assert few <= 6

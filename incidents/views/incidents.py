@@ -28,6 +28,7 @@ from ..forms import (
     StatusForm,
     reporting_sites,
 )
+from ..mapdata import site_layers
 from ..models import Incident
 
 PAGE_SIZE = 50
@@ -155,11 +156,7 @@ def _record(request, form, actions):
 
 
 def _map_sites(sites):
-    """GeoJSON layers of each site for the map, when the map library is present."""
-    try:
-        from ..mapdata import site_layers
-    except ImportError:
-        return {}
+    """GeoJSON perimeter and alert rings of each site, for SkyMap.addSite()."""
     return {site.code: site_layers(site) for site in sites}
 
 

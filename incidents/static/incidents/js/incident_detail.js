@@ -27,7 +27,7 @@
     if (window.SkyMap && window.SkyMap.addBase) window.SkyMap.addBase(map);
     var layers = readJSON("site-layers") || {};
     var code = readJSON("site-code");
-    if (window.SkyMap && layers[code]) window.SkyMap.addSite(map, layers[code]);
+    if (window.SkyMap && layers[code]) window.SkyMap.addSite(map, layers[code], { fit: false });
     var features = readJSON("incident-features");
     var layer = L.geoJSON(features, {
       pointToLayer: function (feature, latlng) {

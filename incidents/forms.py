@@ -236,6 +236,17 @@ class ActionForm(forms.ModelForm):
         fields = ["kind", "taken_at", "note"]
         widgets = {"taken_at": local_datetime_input()}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An untouched row must stay empty (so it is skipped); a row with an action but no
+        # time means "just now".
+        self.fields["taken_at"].required = False
+        self.fields["taken_at"].initial = None
+        self.fields["taken_at"].help_text = _("Empty means now.")
+
+    def clean_taken_at(self):
+        return self.cleaned_data["taken_at"] or timezone.now()
+
 
 ActionFormSet = forms.formset_factory(ActionForm, extra=1, max_num=20, validate_max=True)
 

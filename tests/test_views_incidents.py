@@ -123,6 +123,23 @@ def test_staff_logs_a_sighting_and_sees_its_summary(client, staff_a, site_a):
     assert "2026-01-10 10:00" in page
 
 
+def test_untouched_action_row_is_skipped(client, staff_a, site_a):
+    client.force_login(staff_a)
+    data = sighting(
+        site_a, **{"actions-0-kind": "", "actions-0-taken_at": "", "actions-0-note": ""}
+    )
+    response = client.post(reverse("incident_new"), data)
+    assert response.status_code == 302
+    assert not Incident.objects.get().actions.exists()
+
+
+def test_action_without_time_is_taken_now(client, staff_a, site_a):
+    client.force_login(staff_a)
+    client.post(reverse("incident_new"), sighting(site_a, **{"actions-0-taken_at": ""}))
+    action = Incident.objects.get().actions.get()
+    assert timezone.now() - action.taken_at < timedelta(minutes=1)
+
+
 def test_save_as_draft_keeps_the_sighting_a_draft(client, staff_a, site_a):
     client.force_login(staff_a)
     client.post(reverse("incident_new"), sighting(site_a, save_as="draft"))

@@ -6,6 +6,7 @@ Each function validates through the models' `full_clean()` and raises `Validatio
 for bad data, or `ServiceError` (with a `code`) when the request itself is not allowed.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -192,8 +193,13 @@ def record_sighting(*, site, reported_by, submission_token, files=(), **kwargs):
                 evidence = Evidence(incident=incident, file=upload, uploaded_by=reported_by)
                 evidence.full_clean()
                 evidence.save()
-    except IntegrityError:
-        # The same form arrived twice at once and the other request stored it first.
+    except (IntegrityError, ValidationError) as error:
+        # The same form arrived twice at once and the other request stored it first (caught
+        # by full_clean's uniqueness check, or by the database's unique index).
+        if isinstance(error, ValidationError) and "submission_token" not in getattr(
+            error, "error_dict", {}
+        ):
+            raise
         existing = Incident.objects.filter(submission_token=submission_token).first()
         if existing is None:
             raise

@@ -27,7 +27,8 @@
     if (window.SkyMap && window.SkyMap.addBase) window.SkyMap.addBase(map);
     var layers = readJSON("site-layers") || {};
     var code = readJSON("site-code");
-    if (window.SkyMap && layers[code]) window.SkyMap.addSite(map, layers[code], { fit: false });
+    var site = null;
+    if (window.SkyMap && layers[code]) site = window.SkyMap.addSite(map, layers[code], { fit: false });
     var features = readJSON("incident-features");
     var layer = L.geoJSON(features, {
       pointToLayer: function (feature, latlng) {
@@ -39,6 +40,13 @@
         item.options.className = "feature-" + feature.properties.kind;
       }
     }).addTo(map);
-    map.fitBounds(layer.getBounds().pad(0.5), { maxZoom: 16 });
+    // Show the incident with the perimeter for context (the innermost shape of the site).
+    var bounds = layer.getBounds();
+    if (site) {
+      site.eachLayer(function (item) {
+        if (item.feature && item.feature.properties.kind === "perimeter") bounds.extend(item.getBounds());
+      });
+    }
+    map.fitBounds(bounds.pad(0.2), { maxZoom: 16 });
   };
 })();

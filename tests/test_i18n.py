@@ -12,6 +12,14 @@ from incidents.choices import Status
 from incidents.forms import ActionForm, SightingForm, reporting_sites
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    # LocaleMiddleware leaves the last request's language active in this thread; later
+    # tests compare English messages.
+    yield
+    translation.activate("en")
+
+
 def in_indonesian(client):
     client.cookies["django_language"] = "id"
 

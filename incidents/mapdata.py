@@ -91,7 +91,7 @@ def site_layers(site):
 
 def incident_url_prefix():
     """The path an incident's reference is appended to for its page, e.g. /incidents/."""
-    marker = "REFERENCE-MARKER"
+    marker = "ZZZ-9999-99999"  # shaped like a reference, so a strict converter accepts it
     try:
         path = reverse("incident_detail", args=[marker])
     except NoReverseMatch:
@@ -121,8 +121,8 @@ def _ordering(queryset):
 def incident_features_geojson(queryset, fields=DEFAULT_INCIDENT_FIELDS, geometry="location"):
     """A GeoJSON FeatureCollection (as text) of the queryset's rows, built in the database.
 
-    `queryset` is used as it is, filters, scoping and order included (its SQL becomes a
-    subquery), so call it with `Incident.objects.visible_to(user)` narrowed as needed.
+    `queryset` is used as it is, filters, scoping, order and slice (a page) included (its SQL
+    becomes a subquery), so call it with `Incident.objects.visible_to(user)` narrowed as needed.
     `fields` names the feature properties: model field names, "url" (the incident's page,
     from its reference), or (property, lookup path) pairs such as ("site", "site__code").
     `geometry` names the point (or other geometry) field. Each feature's id is the primary
@@ -141,7 +141,9 @@ def incident_features_geojson(queryset, fields=DEFAULT_INCIDENT_FIELDS, geometry
     columns["feature_pk"] = F("pk")
     columns["feature_geometry"] = AsGeoJSON(geometry, precision=COORDINATE_DECIMALS)
     columns["feature_order"] = Window(RowNumber(), order_by=_ordering(queryset))
-    inner = queryset.values(**columns).order_by("feature_order")
+    inner = queryset.values(**columns)
+    if not queryset.query.is_sliced:  # a slice (a page) keeps its own ORDER BY, same order
+        inner = inner.order_by("feature_order")
     kinds = {alias: _kind(inner, alias) for alias in columns}
 
     connection = connections[queryset.db]

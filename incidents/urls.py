@@ -19,6 +19,7 @@ urlpatterns = [
         name="incident_severity",
     ),
     path("incidents/<str:reference>/comment/", incidents.incident_comment, name="incident_comment"),
+    path("dashboard/incidents.geojson", home.dashboard_incidents, name="dashboard_incidents"),
     path("evidence/files/<path:name>", evidence.evidence_file, name="evidence_file"),
     path("sites/<str:code>/map/", maps.site_map, name="site_map"),
     path(

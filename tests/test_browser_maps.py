@@ -134,3 +134,70 @@ def test_heat_map_toggle_replaces_points_with_a_heat_layer(page, staff_a, record
     assert page.locator(".skymap-dot").count() == 0
     page.uncheck("#toggle-heat")
     page.wait_for_selector(".skymap-dot")
+
+
+def test_dashboard_draws_charts_and_an_offline_map_whose_points_open_incidents(
+    page, blocked, staff_a, record, site_a
+):
+    incident = record(site_a, drone_count=4)
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.wait_for_selector("#dashboard-map")
+    page.wait_for_selector("path.skymap-land", state="attached")
+    assert page.locator("#dashboard-map path.skymap-perimeter").count() == 1
+    assert page.locator("#dashboard-map path.skymap-ring").count() == len(site_a.zone_radii_m)
+    # Chart.js drew into every chart canvas (a drawn canvas has a non-zero size).
+    for chart in ("site", "zone", "method", "hour", "weekday"):
+        assert page.locator(f"#chart-{chart}").evaluate("c => c.width > 0 && !!Chart.getChart(c)")
+    assert all("tile.openstreetmap.org" in url for url in blocked), blocked
+    page.locator(f'#dashboard-map .skymap-dot[data-reference="{incident.reference}"]').click()
+    page.wait_for_url(f"**/incidents/{incident.reference}/")
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_dashboard_and_site_map_fit_the_screen_width(
+    browser, live_server, staff_a, record, site_a, width
+):
+    record(site_a)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 800}
+    )
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if live_server.url in route.request.url else route.abort(),
+    )
+    page = context.new_page()
+    sign_in(page, "staff_a", "pw-staff_a")
+    for url in ("/", f"/sites/{site_a.code}/map/"):
+        page.goto(url)
+        page.wait_for_selector(".skymap-dot")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (url, overflow)
+        # On a phone the legend starts folded, so it does not cover the points.
+        assert page.locator(".skymap-legend").evaluate("d => d.open") == (width >= 640)
+    context.close()
+
+
+def test_offline_only_maps_request_no_tiles_at_all(
+    page, blocked, settings, staff_a, record, site_a
+):
+    settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": []}  # MAP_TILES_URL=""
+    record(site_a)
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    page.wait_for_selector(".skymap-dot")
+    page.wait_for_selector("path.skymap-land", state="attached")
+    assert page.locator("img.leaflet-tile").count() == 0
+    assert blocked == []
+
+
+def test_many_points_are_grouped_into_clusters(page, staff_a, record, site_a):
+    for metres in range(0, 1600, 10):  # 160 incidents, more than the page's threshold
+        record(site_a, location=east_of(site_a, 100 + metres))
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    page.wait_for_selector(".marker-cluster")
+    assert page.is_checked("#toggle-cluster")
+    assert page.locator("#map-status").inner_text() == "Incidents shown: 160."
+    assert page.locator(".skymap-dot").count() < 160
+    page.uncheck("#toggle-cluster")
+    page.wait_for_function("document.querySelectorAll('.skymap-dot').length === 160")

@@ -201,3 +201,23 @@ def test_site_across_180_is_drawn_as_one_shape_with_its_rings_around_it(db):
         band = shape(ring["geometry"])
         assert band.bounds[2] - band.bounds[0] < 2
         assert band.envelope.contains(perimeter.envelope)
+
+
+def test_list_ordering_by_severity_rank_is_kept(staff_a, record, site_a):
+    low = record(site_a, location=at_distance(site_a, 3000))
+    critical = record(site_a, drone_count=5)
+    high = record(site_a)
+    request = RequestFactory().get("/")
+    request.user = staff_a
+    ordered = IncidentFilter(
+        QueryDict("ordering=-severity"), Incident.objects.visible_to(staff_a), request=request
+    )
+    assert [f["id"] for f in features(ordered.qs)] == [critical.pk, high.pk, low.pk]
+
+
+def test_a_slice_of_the_queryset_gives_that_page_in_order(staff_a, record, site_a):
+    now = timezone.now()
+    made = [record(site_a, first_seen=now - timedelta(hours=hours)) for hours in (1, 2, 3, 4)]
+    visible = Incident.objects.visible_to(staff_a)
+    assert [f["id"] for f in features(visible[:2])] == [made[0].pk, made[1].pk]
+    assert [f["id"] for f in features(visible[2:4])] == [made[2].pk, made[3].pk]

@@ -246,3 +246,15 @@ def test_map_queries_do_not_grow_with_incidents(client, staff_a, record, site_a,
         record(site_a)
     assert count_queries() == few
     assert few <= 6
+
+
+def test_site_across_180_gets_its_points_drawn_beside_it(client, admin_user, db):
+    from tests.conftest import make_site
+
+    site = make_site("SUV", 179.9995, -16.788, half_side_m=1500, timezone="Pacific/Fiji")
+    client.force_login(admin_user)
+    response = client.get(map_url(site))
+    assert response.status_code == 200
+    data = page_data(response)
+    assert 179.9 < data["nearLng"] < 180.1  # points at -179.99 are moved next to the site
+    assert client.get(data_url(site)).status_code == 200

@@ -104,7 +104,6 @@ def site_map(request, code):
             "count": _("Incidents shown: %(count)s."),
             "none": _("No incidents in this period."),
             "failed": _("The incidents could not be loaded: %(reason)s"),
-            "map": _("Map of %(site)s") % {"site": site.name},
         },
     }
     return render(

@@ -31,7 +31,8 @@
  *                                        needs the "cluster" plugin). Returns a layer group.
  *   SkyMap.heatLayer(geojson, opts)      A leaflet.heat layer weighted by severity (needs the
  *                                        "heat" plugin); opts go to L.heatLayer.
- *   SkyMap.legend(map, items, {title, position})  A legend control. items: [{label, colour,
+ *   SkyMap.legend(map, items, {title, position})  A legend control (a <details>, folded
+ *                                        on narrow screens). items: [{label, colour,
  *                                        kind: "point" | "area" | "line"}]. Returns it.
  *   SkyMap.siteLegendItems(geojson)      Legend items for a site's perimeter and rings.
  *   SkyMap.severityLegendItems()         Legend items for the four severities.
@@ -390,10 +391,10 @@
     options = L.extend({ title: labels.legend || "Legend", position: "bottomright" }, options);
     var control = L.control({ position: options.position });
     control.onAdd = function () {
-      var box = L.DomUtil.create("div", "skymap-legend");
-      box.setAttribute("role", "group");
-      box.setAttribute("aria-label", options.title);
-      var heading = L.DomUtil.create("strong", "skymap-legend-title", box);
+      // A <details>, so on a phone the legend folds away from the points it would cover.
+      var box = L.DomUtil.create("details", "skymap-legend");
+      box.open = !window.matchMedia || window.matchMedia("(min-width: 40rem)").matches;
+      var heading = L.DomUtil.create("summary", "skymap-legend-title", box);
       heading.textContent = options.title;
       var list = L.DomUtil.create("ul", "", box);
       items.forEach(function (item) {

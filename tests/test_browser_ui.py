@@ -89,6 +89,8 @@ def sign_in(page, username):
 
 def shot(page, name, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # A full-page capture would paint the sticky save bar over the middle of the form.
+    page.add_style_tag(content=".submit-bar { position: static; }")
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
 
 

@@ -692,3 +692,18 @@ def test_admin_override_by_admin_goes_on_the_timeline(admin_user, record, site_a
     incident.refresh_from_db()
     assert incident.severity == "critical"
     assert "Payload" in incident.timeline.get(kind=TimelineKind.SEVERITY).text
+
+
+def test_detail_query_count_does_not_grow_with_its_history(client, supervisor_a, record, site_a):
+    from incidents import services
+
+    incident = record(site_a)
+    client.force_login(supervisor_a)
+    url = reverse("incident_detail", args=[incident.reference])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for number in range(5):
+        services.add_comment(incident, supervisor_a, f"Comment {number}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)

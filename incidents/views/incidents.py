@@ -205,9 +205,9 @@ def _permissions(incident, user):
     }
 
 
-def incident_features(incident):
+def incident_features(incident, drones):
     """The incident's own map features as GeoJSON: drone, observer, the line between them,
-    and each drone's operator, take-off point and track."""
+    and each of `drones`' operator, take-off point and track."""
     features = []
 
     def add(kind, geometry, label):
@@ -236,7 +236,7 @@ def incident_features(incident):
                 "properties": {"kind": "sightline", "label": _("Observer to drone")},
             }
         )
-    for number, drone in enumerate(incident.drones.all(), start=1):
+    for number, drone in enumerate(drones, start=1):
         name = f"{_('Drone')} {number}"
         if drone.operator_location is not None:
             add("operator", drone.operator_location, f"{name}: {_('operator')}")
@@ -256,14 +256,15 @@ def incident_detail(request, reference):
 
 
 def _detail_context(request, incident, **extra):
+    drones = list(incident.drones.all())
     context = {
         "incident": incident,
         "site": incident.site,
-        "drones": list(incident.drones.all()),
+        "drones": drones,
         "actions": incident.actions.select_related("recorded_by"),
         "evidence": incident.evidence.select_related("uploaded_by"),
         "timeline": incident.timeline.select_related("author"),
-        "features": incident_features(incident),
+        "features": incident_features(incident, drones),
         "behaviours": [str(Behaviour(value).label) for value in incident.behaviours],
         "detection_methods": [
             str(DetectionMethod(value).label) for value in incident.detection_methods

@@ -43,7 +43,10 @@
       return;
     }
     if (!markers[prefix]) {
-      markers[prefix] = L.marker(latlng, { draggable: true, icon: icon(prefix), keyboard: true, title: prefix })
+      markers[prefix] = L.marker(latlng, {
+        draggable: true, icon: icon(prefix), keyboard: true, title: prefix,
+        zIndexOffset: prefix === "drone" ? 1000 : 0  // the drone stays on top when both are close
+      })
         .addTo(map)
         .on("dragend", function (e) { writePoint(prefix, e.target.getLatLng()); drawLine(); });
       markers[prefix].getElement().classList.add("marker-" + prefix);

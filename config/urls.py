@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/v1/", include("incidents.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/exports/", include("incidents.exports.urls_api")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.urls")),
 ]

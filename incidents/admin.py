@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from . import audit, services
@@ -120,8 +122,43 @@ class TimelineInline(admin.TabularInline):
         return False
 
 
+class IncidentAdminForm(forms.ModelForm):
+    """The admin's incident form: status moves and severity overrides are checked by the
+    same service rules as everywhere else, so the staff/supervisor split holds here too."""
+
+    status_note = forms.CharField(
+        label=_("Note for the status change"),
+        required=False,
+        widget=forms.Textarea({"rows": 2}),
+        help_text=_("Required when sending an incident back to draft."),
+    )
+
+    user = None  # set by IncidentAdmin.get_form for the request
+
+    def clean(self):
+        cleaned = super().clean()
+        incident = self.instance
+        if incident.pk is None or self.user is None:
+            return cleaned
+        try:
+            if "status" in self.changed_data and cleaned.get("status"):
+                services.check_status_change(
+                    incident, self.user, cleaned["status"], cleaned.get("status_note", "")
+                )
+        except services.ServiceError as error:
+            self.add_error("status", error.message)
+        if {"severity_override", "severity_override_reason"} & set(self.changed_data):
+            try:
+                services.check_severity_override(incident, self.user)
+            except services.ServiceError as error:
+                self.add_error("severity_override", error.message)
+        return cleaned
+
+
 @admin.register(Incident)
 class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
+    form = IncidentAdminForm
+
     list_display = [
         "reference",
         "site",
@@ -154,7 +191,10 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
 
     inlines = [DroneInline, ActionInline, EvidenceInline, TimelineInline]
     fieldsets = [
-        (None, {"fields": ["reference", "site", "status", "source", "external_id"]}),
+        (
+            None,
+            {"fields": ["reference", "site", "status", "status_note", "source", "external_id"]},
+        ),
         ("When", {"fields": ["first_seen", "last_seen", "reported_at", "reported_by"]}),
         ("Where", {"fields": ["location", "observer_location", "altitude_m", "altitude_method"]}),
         (
@@ -194,12 +234,16 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
-            if not change and obj.reported_by is None:
-                obj.reported_by = request.user
-            super().save_model(request, obj, form, change)
             if not change:
+                if obj.reported_by is None:
+                    obj.reported_by = request.user
+                super().save_model(request, obj, form, change)
                 TimelineEntry.objects.create(
                     incident=obj,
                     kind=TimelineKind.CREATED,
@@ -207,25 +251,22 @@ class IncidentAdmin(ScopedAdminMixin, LeafletGeoAdmin):
                     to_status=obj.status,
                     text="Recorded in the admin.",
                 )
-            elif "status" in form.changed_data:
-                TimelineEntry.objects.create(
-                    incident=obj,
-                    kind=TimelineKind.STATUS,
-                    author=request.user,
-                    from_status=form.initial.get("status", ""),
-                    to_status=obj.status,
-                    text="Changed in the admin.",
+                return
+            # Save the other fields with the stored status and override, then make those
+            # two changes through the verbs, which check the role and write the timeline.
+            stored = Incident.objects.get(pk=obj.pk)
+            status, override = obj.status, obj.severity_override
+            reason = obj.severity_override_reason
+            obj.status = stored.status
+            obj.severity_override = stored.severity_override
+            obj.severity_override_reason = stored.severity_override_reason
+            super().save_model(request, obj, form, change)
+            if status != stored.status:
+                services.change_status(
+                    obj, request.user, status, form.cleaned_data.get("status_note", "")
                 )
-            if change and {"severity_override", "severity_override_reason"} & set(
-                form.changed_data
-            ):
-                TimelineEntry.objects.create(
-                    incident=obj,
-                    kind=TimelineKind.SEVERITY,
-                    author=request.user,
-                    text=f"Severity set to {obj.get_severity_display()} in the admin. "
-                    f"{obj.severity_override_reason}".strip(),
-                )
+            if (override, reason) != (stored.severity_override, stored.severity_override_reason):
+                services.override_severity(obj, request.user, override, reason)
 
     def save_formset(self, request, form, formset, change):
         for item in formset.save(commit=False):

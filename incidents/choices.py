@@ -22,26 +22,26 @@ MAKE_MODEL_SUGGESTIONS = [
 
 
 class SiteKind(models.TextChoices):
-    AIRPORT = "airport", "Airport"
-    POWER_PLANT = "power_plant", "Power plant"
-    PRISON = "prison", "Prison"
-    PORT = "port", "Port"
-    STADIUM = "stadium", "Stadium"
-    GOVERNMENT = "government", "Government building"
-    OTHER = "other", "Other"
+    AIRPORT = "airport", _("Airport")
+    POWER_PLANT = "power_plant", _("Power plant")
+    PRISON = "prison", _("Prison")
+    PORT = "port", _("Port")
+    STADIUM = "stadium", _("Stadium")
+    GOVERNMENT = "government", _("Government building")
+    OTHER = "other", _("Other")
 
 
 class Role(models.TextChoices):
-    STAFF = "staff", "Staff"
-    SUPERVISOR = "supervisor", "Supervisor"
+    STAFF = "staff", _("Staff")
+    SUPERVISOR = "supervisor", _("Supervisor")
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    REPORTED = "reported", "Reported to authority"
-    CLOSED = "closed", "Closed"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    REPORTED = "reported", _("Reported to authority")
+    CLOSED = "closed", _("Closed")
 
 
 # Sensible next steps only. Returning to draft lets staff fix a report a supervisor sent
@@ -58,16 +58,16 @@ STAFF_TRANSITIONS = {(Status.DRAFT, Status.SUBMITTED)}
 
 
 class Source(models.TextChoices):
-    STAFF = "staff", "Staff report"
-    SENSOR = "sensor", "Sensor"
-    IMPORT = "import", "Import"
+    STAFF = "staff", _("Staff report")
+    SENSOR = "sensor", _("Sensor")
+    IMPORT = "import", _("Import")
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
@@ -75,68 +75,69 @@ SWARM_SIZE = 3
 
 
 class Category(models.TextChoices):
-    MULTIROTOR = "multirotor", "Multirotor"
-    FIXED_WING = "fixed_wing", "Fixed wing"
-    VTOL = "vtol", "VTOL"
-    HELICOPTER = "helicopter", "Helicopter"
-    UNKNOWN = "unknown", "Unknown"
+    MULTIROTOR = "multirotor", _("Multirotor")
+    FIXED_WING = "fixed_wing", _("Fixed wing")
+    VTOL = "vtol", _("VTOL")
+    HELICOPTER = "helicopter", _("Helicopter")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class AltitudeMethod(models.TextChoices):
-    VISUAL = "visual", "Visual estimate"
-    REFERENCE = "reference", "Compared with a known height"
-    RANGEFINDER = "rangefinder", "Rangefinder"
-    RADAR = "radar", "Radar"
-    REMOTE_ID = "remote_id", "Remote ID"
-    OTHER = "other", "Other"
+    VISUAL = "visual", _("Visual estimate")
+    REFERENCE = "reference", _("Compared with a known height")
+    RANGEFINDER = "rangefinder", _("Rangefinder")
+    RADAR = "radar", _("Radar")
+    REMOTE_ID = "remote_id", _("Remote ID")
+    OTHER = "other", _("Other")
 
 
 class Behaviour(models.TextChoices):
-    HOVERING = "hovering", "Hovering"
-    TRANSITING = "transiting", "Transiting"
-    LOITERING = "loitering", "Loitering"
-    CIRCLING = "circling", "Circling"
-    FILMING = "filming", "Filming"
-    PAYLOAD_DROP = "payload_drop", "Payload drop"
-    ERRATIC = "erratic", "Erratic"
+    HOVERING = "hovering", _("Hovering")
+    TRANSITING = "transiting", _("Transiting")
+    LOITERING = "loitering", _("Loitering")
+    CIRCLING = "circling", _("Circling")
+    FILMING = "filming", _("Filming")
+    PAYLOAD_DROP = "payload_drop", _("Payload drop")
+    ERRATIC = "erratic", _("Erratic")
 
 
 class DetectionMethod(models.TextChoices):
-    VISUAL = "visual", "Visual"
-    ACOUSTIC = "acoustic", "Acoustic"
-    RADAR = "radar", "Radar"
-    RF = "rf", "RF detector"
-    REMOTE_ID = "remote_id", "Remote ID"
-    CAMERA = "camera", "Camera"
-    OTHER = "other", "Other"
+    VISUAL = "visual", _("Visual")
+    ACOUSTIC = "acoustic", _("Acoustic")
+    RADAR = "radar", _("Radar")
+    RF = "rf", _("RF detector")
+    REMOTE_ID = "remote_id", _("Remote ID")
+    CAMERA = "camera", _("Camera")
+    OTHER = "other", _("Other")
 
 
 class UasIdType(models.TextChoices):
     """ASTM F3411 UAS ID types."""
 
-    SERIAL = "serial", "Serial number (ANSI/CTA-2063-A)"
-    CAA_REGISTRATION = "caa_registration", "CAA registration"
-    UTM_UUID = "utm_uuid", "UTM assigned UUID"
-    SESSION_ID = "session_id", "Specific session ID"
+    SERIAL = "serial", _("Serial number (ANSI/CTA-2063-A)")
+    CAA_REGISTRATION = "caa_registration", _("CAA registration")
+    UTM_UUID = "utm_uuid", _("UTM assigned UUID")
+    SESSION_ID = "session_id", _("Specific session ID")
 
 
 class ActionKind(models.TextChoices):
     """Non-kinetic responses only: SkyLedger records, it never acts against a drone."""
 
-    NOTIFIED_POLICE = "notified_police", "Notified police"
-    NOTIFIED_ATC = "notified_atc", "Notified air traffic control"
-    NOTIFIED_AVIATION_AUTHORITY = "notified_authority", "Notified aviation authority"
-    SHELTERED_STAFF = "sheltered_staff", "Sheltered staff"
-    PAUSED_OPERATIONS = "paused_operations", "Paused operations"
-    RECORDED_EVIDENCE = "recorded_evidence", "Recorded evidence"
-    OTHER = "other", "Other"
+    NOTIFIED_POLICE = "notified_police", _("Notified police")
+    NOTIFIED_ATC = "notified_atc", _("Notified air traffic control")
+    NOTIFIED_AVIATION_AUTHORITY = "notified_authority", _("Notified aviation authority")
+    SHELTERED_STAFF = "sheltered_staff", _("Sheltered staff")
+    PAUSED_OPERATIONS = "paused_operations", _("Paused operations")
+    RECORDED_EVIDENCE = "recorded_evidence", _("Recorded evidence")
+    OTHER = "other", _("Other")
 
 
 class TimelineKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS = "status", "Status changed"
-    SEVERITY = "severity", "Severity overridden"
-    COMMENT = "comment", "Comment"
+    CREATED = "created", _("Created")
+    STATUS = "status", _("Status changed")
+    SEVERITY = "severity", _("Severity overridden")
+    COMMENT = "comment", _("Comment")
+    EDIT = "edit", _("Edited")
     MERGED = "merged", _("Merged")
     SPLIT = "split", _("Split")
 

@@ -20,7 +20,7 @@ from ..models import (
     Site,
     TimelineEntry,
 )
-from ..services.editing import EDITABLE_FIELDS
+from ..services.incidents import EDITABLE_FIELDS
 from ..services.ingest import DetectionInput
 
 

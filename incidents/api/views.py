@@ -117,9 +117,7 @@ class IncidentViewSet(
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_incident(
-            serializer.instance, self.request.user, **serializer.editable_data()
-        )
+        services.update_incident(serializer.instance, self.request.user, serializer.editable_data())
 
     @action(detail=False, methods=["get"], pagination_class=None, url_path="map")
     def map_layer(self, request):

@@ -11,7 +11,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -20,186 +19,700 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='Short code used in incident references, e.g. CGK.', max_length=8, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{2,8}$', 'Use 2 to 8 capital letters or digits, for example CGK.', code='invalid_code')])),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('airport', 'Airport'), ('power_plant', 'Power plant'), ('prison', 'Prison'), ('port', 'Port'), ('stadium', 'Stadium'), ('government', 'Government building'), ('other', 'Other')], default='other', max_length=20)),
-                ('perimeter', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326)),
-                ('zone_radii_m', models.JSONField(blank=True, default=incidents.models.default_zone_radii, help_text='Distances in metres outward from the perimeter, smallest first, e.g. [500, 1000, 5000].', verbose_name='alert ring distances (m)')),
-                ('timezone', models.CharField(default='UTC', help_text='IANA time zone name, e.g. Asia/Jakarta.', max_length=64)),
-                ('address', models.TextField(blank=True)),
-                ('contact_name', models.CharField(blank=True, max_length=200)),
-                ('contact_phone', models.CharField(blank=True, max_length=50)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Short code used in incident references, e.g. CGK.",
+                        max_length=8,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9]{2,8}$",
+                                "Use 2 to 8 capital letters or digits, for example CGK.",
+                                code="invalid_code",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("airport", "Airport"),
+                            ("power_plant", "Power plant"),
+                            ("prison", "Prison"),
+                            ("port", "Port"),
+                            ("stadium", "Stadium"),
+                            ("government", "Government building"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                ("perimeter", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326)),
+                (
+                    "zone_radii_m",
+                    models.JSONField(
+                        blank=True,
+                        default=incidents.models.default_zone_radii,
+                        help_text="Distances in metres outward from the perimeter, smallest first, e.g. [500, 1000, 5000].",
+                        verbose_name="alert ring distances (m)",
+                    ),
+                ),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="IANA time zone name, e.g. Asia/Jakarta.",
+                        max_length=64,
+                    ),
+                ),
+                ("address", models.TextField(blank=True)),
+                ("contact_name", models.CharField(blank=True, max_length=200)),
+                ("contact_phone", models.CharField(blank=True, max_length=50)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=32, unique=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under review'), ('reported', 'Reported to authority'), ('closed', 'Closed')], default='draft', max_length=20)),
-                ('external_id', models.CharField(blank=True, help_text='Identifier in the system this came from (sensor track, import row).', max_length=100, null=True)),
-                ('first_seen', models.DateTimeField()),
-                ('last_seen', models.DateTimeField(blank=True, null=True)),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.CharField(choices=[('staff', 'Staff report'), ('sensor', 'Sensor'), ('import', 'Import')], default='staff', max_length=10)),
-                ('location', django.contrib.gis.db.models.fields.PointField(help_text="Best estimate of the drone's position.", srid=4326)),
-                ('observer_location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326)),
-                ('altitude_m', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-500, 'Altitude must be at least -500 m (below ground level).'), django.core.validators.MaxValueValidator(20000, 'Altitude must be at most 20,000 m above ground.')], verbose_name='altitude (m above ground)')),
-                ('altitude_method', models.CharField(blank=True, choices=[('visual', 'Visual estimate'), ('reference', 'Compared with a known height'), ('rangefinder', 'Rangefinder'), ('radar', 'Radar'), ('remote_id', 'Remote ID'), ('other', 'Other')], max_length=20, verbose_name='altitude estimated by')),
-                ('drone_count', models.PositiveIntegerField(default=1, help_text='Swarms are real: count every drone seen together.', validators=[django.core.validators.MinValueValidator(1, 'Drone count must be at least 1.')])),
-                ('category', models.CharField(choices=[('multirotor', 'Multirotor'), ('fixed_wing', 'Fixed wing'), ('vtol', 'VTOL'), ('helicopter', 'Helicopter'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('make_model', models.CharField(blank=True, max_length=100, verbose_name='make and model')),
-                ('colour', models.CharField(blank=True, max_length=50)),
-                ('lights', models.CharField(blank=True, help_text='e.g. flashing red and green', max_length=100)),
-                ('heading_deg', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(359, 'Heading must be between 0 and 359 degrees (0 is north, 90 is east).')], verbose_name='heading (degrees)')),
-                ('speed_kmh', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(500, 'Estimated speed must be at most 500 km/h.')], verbose_name='estimated speed (km/h)')),
-                ('behaviours', incidents.fields.ChoiceListField(blank=True, default=list, item_choices=[('hovering', 'Hovering'), ('transiting', 'Transiting'), ('loitering', 'Loitering'), ('circling', 'Circling'), ('filming', 'Filming'), ('payload_drop', 'Payload drop'), ('erratic', 'Erratic')])),
-                ('payload_seen', models.BooleanField(default=False)),
-                ('payload_description', models.TextField(blank=True)),
-                ('detection_methods', incidents.fields.ChoiceListField(default=incidents.models.default_detection_methods, item_choices=[('visual', 'Visual'), ('acoustic', 'Acoustic'), ('radar', 'Radar'), ('rf', 'RF detector'), ('remote_id', 'Remote ID'), ('camera', 'Camera'), ('other', 'Other')])),
-                ('rid_uas_id', models.CharField(blank=True, max_length=40, verbose_name='Remote ID: UAS ID')),
-                ('rid_uas_id_type', models.CharField(blank=True, choices=[('serial', 'Serial number (ANSI/CTA-2063-A)'), ('caa_registration', 'CAA registration'), ('utm_uuid', 'UTM assigned UUID'), ('session_id', 'Specific session ID')], max_length=20, verbose_name='Remote ID: UAS ID type')),
-                ('rid_operator_id', models.CharField(blank=True, max_length=40, verbose_name='Remote ID: operator ID')),
-                ('rid_operator_location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='Remote ID: operator location')),
-                ('rid_takeoff_location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='Remote ID: take-off location')),
-                ('operator_seen', models.BooleanField(default=False)),
-                ('operator_description', models.TextField(blank=True)),
-                ('authority_reference', models.CharField(blank=True, help_text='Reference given by police or the aviation authority.', max_length=100)),
-                ('narrative', models.TextField(blank=True)),
-                ('zone', models.CharField(choices=[('inside', 'Inside perimeter'), ('ring', 'Alert ring'), ('outside', 'Outside all rings')], editable=False, max_length=10)),
-                ('zone_ring_m', models.PositiveIntegerField(editable=False, null=True)),
-                ('distance_m', models.FloatField(editable=False, verbose_name='distance to perimeter (m)')),
-                ('computed_severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], editable=False, max_length=10)),
-                ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], editable=False, max_length=10)),
-                ('severity_override', models.CharField(blank=True, choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], max_length=10)),
-                ('severity_override_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reported_incidents', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=32, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("reported", "Reported to authority"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="Identifier in the system this came from (sensor track, import row).",
+                        max_length=100,
+                        null=True,
+                    ),
+                ),
+                ("first_seen", models.DateTimeField()),
+                ("last_seen", models.DateTimeField(blank=True, null=True)),
+                ("reported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff report"),
+                            ("sensor", "Sensor"),
+                            ("import", "Import"),
+                        ],
+                        default="staff",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        help_text="Best estimate of the drone's position.", srid=4326
+                    ),
+                ),
+                (
+                    "observer_location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326
+                    ),
+                ),
+                (
+                    "altitude_m",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                -500, "Altitude must be at least -500 m (below ground level)."
+                            ),
+                            django.core.validators.MaxValueValidator(
+                                20000, "Altitude must be at most 20,000 m above ground."
+                            ),
+                        ],
+                        verbose_name="altitude (m above ground)",
+                    ),
+                ),
+                (
+                    "altitude_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("visual", "Visual estimate"),
+                            ("reference", "Compared with a known height"),
+                            ("rangefinder", "Rangefinder"),
+                            ("radar", "Radar"),
+                            ("remote_id", "Remote ID"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="altitude estimated by",
+                    ),
+                ),
+                (
+                    "drone_count",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Swarms are real: count every drone seen together.",
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                1, "Drone count must be at least 1."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("multirotor", "Multirotor"),
+                            ("fixed_wing", "Fixed wing"),
+                            ("vtol", "VTOL"),
+                            ("helicopter", "Helicopter"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "make_model",
+                    models.CharField(blank=True, max_length=100, verbose_name="make and model"),
+                ),
+                ("colour", models.CharField(blank=True, max_length=50)),
+                (
+                    "lights",
+                    models.CharField(
+                        blank=True, help_text="e.g. flashing red and green", max_length=100
+                    ),
+                ),
+                (
+                    "heading_deg",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MaxValueValidator(
+                                359,
+                                "Heading must be between 0 and 359 degrees (0 is north, 90 is east).",
+                            )
+                        ],
+                        verbose_name="heading (degrees)",
+                    ),
+                ),
+                (
+                    "speed_kmh",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MaxValueValidator(
+                                500, "Estimated speed must be at most 500 km/h."
+                            )
+                        ],
+                        verbose_name="estimated speed (km/h)",
+                    ),
+                ),
+                (
+                    "behaviours",
+                    incidents.fields.ChoiceListField(
+                        blank=True,
+                        default=list,
+                        item_choices=[
+                            ("hovering", "Hovering"),
+                            ("transiting", "Transiting"),
+                            ("loitering", "Loitering"),
+                            ("circling", "Circling"),
+                            ("filming", "Filming"),
+                            ("payload_drop", "Payload drop"),
+                            ("erratic", "Erratic"),
+                        ],
+                    ),
+                ),
+                ("payload_seen", models.BooleanField(default=False)),
+                ("payload_description", models.TextField(blank=True)),
+                (
+                    "detection_methods",
+                    incidents.fields.ChoiceListField(
+                        default=incidents.models.default_detection_methods,
+                        item_choices=[
+                            ("visual", "Visual"),
+                            ("acoustic", "Acoustic"),
+                            ("radar", "Radar"),
+                            ("rf", "RF detector"),
+                            ("remote_id", "Remote ID"),
+                            ("camera", "Camera"),
+                            ("other", "Other"),
+                        ],
+                    ),
+                ),
+                (
+                    "rid_uas_id",
+                    models.CharField(blank=True, max_length=40, verbose_name="Remote ID: UAS ID"),
+                ),
+                (
+                    "rid_uas_id_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("serial", "Serial number (ANSI/CTA-2063-A)"),
+                            ("caa_registration", "CAA registration"),
+                            ("utm_uuid", "UTM assigned UUID"),
+                            ("session_id", "Specific session ID"),
+                        ],
+                        max_length=20,
+                        verbose_name="Remote ID: UAS ID type",
+                    ),
+                ),
+                (
+                    "rid_operator_id",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="Remote ID: operator ID"
+                    ),
+                ),
+                (
+                    "rid_operator_location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True,
+                        null=True,
+                        srid=4326,
+                        verbose_name="Remote ID: operator location",
+                    ),
+                ),
+                (
+                    "rid_takeoff_location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True,
+                        null=True,
+                        srid=4326,
+                        verbose_name="Remote ID: take-off location",
+                    ),
+                ),
+                ("operator_seen", models.BooleanField(default=False)),
+                ("operator_description", models.TextField(blank=True)),
+                (
+                    "authority_reference",
+                    models.CharField(
+                        blank=True,
+                        help_text="Reference given by police or the aviation authority.",
+                        max_length=100,
+                    ),
+                ),
+                ("narrative", models.TextField(blank=True)),
+                (
+                    "zone",
+                    models.CharField(
+                        choices=[
+                            ("inside", "Inside perimeter"),
+                            ("ring", "Alert ring"),
+                            ("outside", "Outside all rings"),
+                        ],
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                ("zone_ring_m", models.PositiveIntegerField(editable=False, null=True)),
+                (
+                    "distance_m",
+                    models.FloatField(editable=False, verbose_name="distance to perimeter (m)"),
+                ),
+                (
+                    "computed_severity",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "severity_override",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("severity_override_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reported_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="incidents.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-first_seen'],
+                "ordering": ["-first_seen"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, storage=incidents.models.evidence_storage, upload_to=incidents.models.evidence_path)),
-                ('original_name', models.CharField(editable=False, max_length=255)),
-                ('sha256', models.CharField(editable=False, max_length=64, verbose_name='SHA-256')),
-                ('size_bytes', models.PositiveBigIntegerField(editable=False)),
-                ('media_type', models.CharField(editable=False, max_length=100)),
-                ('description', models.CharField(blank=True, max_length=500)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=300,
+                        storage=incidents.models.evidence_storage,
+                        upload_to=incidents.models.evidence_path,
+                    ),
+                ),
+                ("original_name", models.CharField(editable=False, max_length=255)),
+                ("sha256", models.CharField(editable=False, max_length=64, verbose_name="SHA-256")),
+                ("size_bytes", models.PositiveBigIntegerField(editable=False)),
+                ("media_type", models.CharField(editable=False, max_length=100)),
+                ("description", models.CharField(blank=True, max_length=500)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'evidence',
-                'ordering': ['uploaded_at'],
+                "verbose_name_plural": "evidence",
+                "ordering": ["uploaded_at"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentAction',
+            name="IncidentAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('notified_police', 'Notified police'), ('notified_atc', 'Notified air traffic control'), ('notified_authority', 'Notified aviation authority'), ('sheltered_staff', 'Sheltered staff'), ('paused_operations', 'Paused operations'), ('recorded_evidence', 'Recorded evidence'), ('other', 'Other')], max_length=30, verbose_name='action')),
-                ('taken_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='incidents.incident')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("notified_police", "Notified police"),
+                            ("notified_atc", "Notified air traffic control"),
+                            ("notified_authority", "Notified aviation authority"),
+                            ("sheltered_staff", "Sheltered staff"),
+                            ("paused_operations", "Paused operations"),
+                            ("recorded_evidence", "Recorded evidence"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="action",
+                    ),
+                ),
+                ("taken_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['taken_at'],
+                "ordering": ["taken_at"],
             },
         ),
         migrations.CreateModel(
-            name='RegulatorGrant',
+            name="RegulatorGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('authority', models.CharField(help_text='e.g. Directorate General of Civil Aviation', max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='regulator_grants', to=settings.AUTH_USER_MODEL)),
-                ('sites', models.ManyToManyField(related_name='regulator_grants', to='incidents.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "authority",
+                    models.CharField(
+                        help_text="e.g. Directorate General of Civil Aviation", max_length=200
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="regulator_grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sites",
+                    models.ManyToManyField(related_name="regulator_grants", to="incidents.site"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SiteMembership',
+            name="SiteMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('staff', 'Staff'), ('supervisor', 'Supervisor')], default='staff', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='incidents.site')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("staff", "Staff"), ("supervisor", "Supervisor")],
+                        default="staff",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="incidents.site",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TimelineEntry',
+            name="TimelineEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('severity', 'Severity overridden'), ('comment', 'Comment')], max_length=10)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('from_status', models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under review'), ('reported', 'Reported to authority'), ('closed', 'Closed')], max_length=20)),
-                ('to_status', models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under review'), ('reported', 'Reported to authority'), ('closed', 'Closed')], max_length=20)),
-                ('text', models.TextField(blank=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timeline', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("status", "Status changed"),
+                            ("severity", "Severity overridden"),
+                            ("comment", "Comment"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("reported", "Reported to authority"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("reported", "Reported to authority"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("text", models.TextField(blank=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timeline",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'timeline entries',
-                'ordering': ['at', 'pk'],
+                "verbose_name_plural": "timeline entries",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReferenceCounter',
+            name="ReferenceCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='incidents.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="incidents.site"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('site', 'year'), name='one_counter_per_site_year')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("site", "year"), name="one_counter_per_site_year"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['site', '-first_seen'], name='incident_site_seen'),
+            model_name="incident",
+            index=models.Index(fields=["site", "-first_seen"], name="incident_site_seen"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status'], name='incident_status'),
+            model_name="incident",
+            index=models.Index(fields=["status"], name="incident_status"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['severity'], name='incident_severity'),
+            model_name="incident",
+            index=models.Index(fields=["severity"], name="incident_severity"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('drone_count__gte', 1)), name='drone_count_positive'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("drone_count__gte", 1)), name="drone_count_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('heading_deg__isnull', True), ('heading_deg__lte', 359), _connector='OR'), name='heading_in_range'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("heading_deg__isnull", True), ("heading_deg__lte", 359), _connector="OR"
+                ),
+                name="heading_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(fields=('site', 'source', 'external_id'), name='unique_external_id_per_site_source', violation_error_message='This site already has an incident from this source with the same external id.'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                fields=("site", "source", "external_id"),
+                name="unique_external_id_per_site_source",
+                violation_error_message="This site already has an incident from this source with the same external id.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sitemembership',
-            constraint=models.UniqueConstraint(fields=('user', 'site'), name='one_membership_per_site'),
+            model_name="sitemembership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "site"), name="one_membership_per_site"
+            ),
         ),
     ]

@@ -56,53 +56,114 @@ def move_drones_back_to_incidents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0001_initial'),
+        ("incidents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Drone',
+            name="Drone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uas_id', models.CharField(blank=True, max_length=40, verbose_name='UAS ID')),
-                ('uas_id_type', models.CharField(blank=True, choices=[('serial', 'Serial number (ANSI/CTA-2063-A)'), ('caa_registration', 'CAA registration'), ('utm_uuid', 'UTM assigned UUID'), ('session_id', 'Specific session ID')], max_length=20, verbose_name='UAS ID type')),
-                ('category', models.CharField(choices=[('multirotor', 'Multirotor'), ('fixed_wing', 'Fixed wing'), ('vtol', 'VTOL'), ('helicopter', 'Helicopter'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('make_model', models.CharField(blank=True, max_length=100, verbose_name='make and model')),
-                ('operator_id', models.CharField(blank=True, max_length=40, verbose_name='operator ID')),
-                ('operator_location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326)),
-                ('takeoff_location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='take-off location')),
-                ('track', django.contrib.gis.db.models.fields.LineStringField(blank=True, help_text='Positions in time order.', null=True, srid=4326)),
-                ('description', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drones', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uas_id", models.CharField(blank=True, max_length=40, verbose_name="UAS ID")),
+                (
+                    "uas_id_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("serial", "Serial number (ANSI/CTA-2063-A)"),
+                            ("caa_registration", "CAA registration"),
+                            ("utm_uuid", "UTM assigned UUID"),
+                            ("session_id", "Specific session ID"),
+                        ],
+                        max_length=20,
+                        verbose_name="UAS ID type",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("multirotor", "Multirotor"),
+                            ("fixed_wing", "Fixed wing"),
+                            ("vtol", "VTOL"),
+                            ("helicopter", "Helicopter"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "make_model",
+                    models.CharField(blank=True, max_length=100, verbose_name="make and model"),
+                ),
+                (
+                    "operator_id",
+                    models.CharField(blank=True, max_length=40, verbose_name="operator ID"),
+                ),
+                (
+                    "operator_location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326
+                    ),
+                ),
+                (
+                    "takeoff_location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="take-off location"
+                    ),
+                ),
+                (
+                    "track",
+                    django.contrib.gis.db.models.fields.LineStringField(
+                        blank=True, help_text="Positions in time order.", null=True, srid=4326
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drones",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['incident', 'pk'],
-                'indexes': [models.Index(fields=['uas_id'], name='drone_uas_id'), models.Index(fields=['operator_id'], name='drone_operator_id')],
+                "ordering": ["incident", "pk"],
+                "indexes": [
+                    models.Index(fields=["uas_id"], name="drone_uas_id"),
+                    models.Index(fields=["operator_id"], name="drone_operator_id"),
+                ],
             },
         ),
         migrations.RunPython(move_remote_id_to_drones, move_drones_back_to_incidents),
         migrations.RemoveField(
-            model_name='incident',
-            name='rid_operator_id',
+            model_name="incident",
+            name="rid_operator_id",
         ),
         migrations.RemoveField(
-            model_name='incident',
-            name='rid_operator_location',
+            model_name="incident",
+            name="rid_operator_location",
         ),
         migrations.RemoveField(
-            model_name='incident',
-            name='rid_takeoff_location',
+            model_name="incident",
+            name="rid_takeoff_location",
         ),
         migrations.RemoveField(
-            model_name='incident',
-            name='rid_uas_id',
+            model_name="incident",
+            name="rid_uas_id",
         ),
         migrations.RemoveField(
-            model_name='incident',
-            name='rid_uas_id_type',
+            model_name="incident",
+            name="rid_uas_id_type",
         ),
     ]

@@ -2,6 +2,7 @@
 
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from ..choices import Category, UasIdType
 from .incidents import Incident, clean_points
@@ -16,24 +17,28 @@ class Drone(models.Model):
     """
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="drones")
-    uas_id = models.CharField("UAS ID", max_length=40, blank=True)
+    uas_id = models.CharField(_("UAS ID"), max_length=40, blank=True)
     uas_id_type = models.CharField(
-        "UAS ID type", max_length=20, choices=UasIdType.choices, blank=True
+        _("UAS ID type"), max_length=20, choices=UasIdType.choices, blank=True
     )
-    category = models.CharField(max_length=20, choices=Category.choices, default=Category.UNKNOWN)
-    make_model = models.CharField("make and model", max_length=100, blank=True)
-    operator_id = models.CharField("operator ID", max_length=40, blank=True)
-    operator_location = models.PointField(srid=4326, null=True, blank=True)
-    takeoff_location = models.PointField("take-off location", srid=4326, null=True, blank=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.UNKNOWN
+    )
+    make_model = models.CharField(_("make and model"), max_length=100, blank=True)
+    operator_id = models.CharField(_("operator ID"), max_length=40, blank=True)
+    operator_location = models.PointField(_("operator location"), srid=4326, null=True, blank=True)
+    takeoff_location = models.PointField(_("take-off location"), srid=4326, null=True, blank=True)
     track = models.LineStringField(
-        srid=4326, null=True, blank=True, help_text="Positions in time order."
+        _("track"), srid=4326, null=True, blank=True, help_text=_("Positions in time order.")
     )
-    description = models.CharField(max_length=500, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["incident", "pk"]
+        verbose_name = _("drone")
+        verbose_name_plural = _("drones")
         indexes = [
             models.Index(fields=["uas_id"], name="drone_uas_id"),
             models.Index(fields=["operator_id"], name="drone_operator_id"),

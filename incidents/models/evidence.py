@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .. import uploads
 from .incidents import Incident
@@ -34,32 +35,37 @@ class Evidence(models.Model):
     """A file attached to an incident, with the SHA-256 that proves it unchanged."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(upload_to=evidence_path, storage=evidence_storage, max_length=300)
-    original_name = models.CharField(max_length=255, editable=False)
-    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
-    size_bytes = models.PositiveBigIntegerField(editable=False)
-    media_type = models.CharField(max_length=100, editable=False)
-    description = models.CharField(max_length=500, blank=True)
+    file = models.FileField(
+        _("file"), upload_to=evidence_path, storage=evidence_storage, max_length=300
+    )
+    original_name = models.CharField(_("file name"), max_length=255, editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), editable=False)
+    media_type = models.CharField(_("media type"), max_length=100, editable=False)
+    description = models.CharField(_("description"), max_length=500, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     preview = models.FileField(
         upload_to=preview_path,
         storage=evidence_storage,
         max_length=300,
         blank=True,
         editable=False,
-        help_text="A resized copy of a photo without its metadata.",
+        help_text=_("A resized copy of a photo without its metadata."),
     )
-    exif_taken_at = models.DateTimeField("taken at (EXIF)", null=True, blank=True, editable=False)
+    exif_taken_at = models.DateTimeField(
+        _("taken at (EXIF)"), null=True, blank=True, editable=False
+    )
     exif_location = models.PointField(
-        "position (EXIF GPS)", srid=4326, null=True, blank=True, editable=False
+        _("position (EXIF GPS)"), srid=4326, null=True, blank=True, editable=False
     )
 
     class Meta:
         ordering = ["uploaded_at"]
-        verbose_name_plural = "evidence"
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
 
     def __str__(self):
         return f"{self.original_name} ({self.sha256[:12]})"

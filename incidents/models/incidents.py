@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .. import geo
 from ..choices import (
@@ -130,34 +131,44 @@ def next_reference(site, year):
 
 
 class Incident(models.Model):
-    reference = models.CharField(max_length=32, unique=True, editable=False)
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("site")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
     # NULL rather than "" when absent, so the uniqueness rule below needs no condition:
     # NULLs never collide, on SQLite and PostgreSQL alike.
     external_id = models.CharField(
+        _("external ID"),
         max_length=100,
         null=True,
         blank=True,
-        help_text="Identifier in the system this came from (sensor track, import row).",
+        help_text=_("Identifier in the system this came from (sensor track, import row)."),
     )
 
-    first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField(null=True, blank=True)
-    reported_at = models.DateTimeField(default=timezone.now)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="reported_incidents",
+        verbose_name=_("reported by"),
     )
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.STAFF
+    )
 
-    location = models.PointField(srid=4326, help_text="Best estimate of the drone's position.")
-    observer_location = models.PointField(srid=4326, null=True, blank=True)
+    location = models.PointField(
+        _("drone location"), srid=4326, help_text=_("Best estimate of the drone's position.")
+    )
+    observer_location = models.PointField(_("observer location"), srid=4326, null=True, blank=True)
     altitude_m = models.FloatField(
-        "altitude (m above ground)",
+        _("altitude (m above ground)"),
         null=True,
         blank=True,
         validators=[
@@ -166,20 +177,25 @@ class Incident(models.Model):
         ],
     )
     altitude_method = models.CharField(
-        "altitude estimated by", max_length=20, choices=AltitudeMethod.choices, blank=True
+        _("altitude estimated by"), max_length=20, choices=AltitudeMethod.choices, blank=True
     )
 
     drone_count = models.PositiveIntegerField(
+        _("number of drones"),
         default=1,
         validators=[MinValueValidator(1, "Drone count must be at least 1.")],
-        help_text="Swarms are real: count every drone seen together.",
+        help_text=_("Swarms are real: count every drone seen together."),
     )
-    category = models.CharField(max_length=20, choices=Category.choices, default=Category.UNKNOWN)
-    make_model = models.CharField("make and model", max_length=100, blank=True)
-    colour = models.CharField(max_length=50, blank=True)
-    lights = models.CharField(max_length=100, blank=True, help_text="e.g. flashing red and green")
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.UNKNOWN
+    )
+    make_model = models.CharField(_("make and model"), max_length=100, blank=True)
+    colour = models.CharField(_("colour"), max_length=50, blank=True)
+    lights = models.CharField(
+        _("lights"), max_length=100, blank=True, help_text=_("e.g. flashing red and green")
+    )
     heading_deg = models.PositiveSmallIntegerField(
-        "heading (degrees)",
+        _("heading (degrees)"),
         null=True,
         blank=True,
         validators=[
@@ -189,49 +205,64 @@ class Incident(models.Model):
         ],
     )
     speed_kmh = models.PositiveIntegerField(
-        "estimated speed (km/h)",
+        _("estimated speed (km/h)"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(500, "Estimated speed must be at most 500 km/h.")],
     )
-    behaviours = ChoiceListField(item_choices=Behaviour.choices, blank=True)
-    payload_seen = models.BooleanField(default=False)
-    payload_description = models.TextField(blank=True)
+    behaviours = ChoiceListField(_("behaviour"), item_choices=Behaviour.choices, blank=True)
+    payload_seen = models.BooleanField(_("payload seen"), default=False)
+    payload_description = models.TextField(_("payload description"), blank=True)
     detection_methods = ChoiceListField(
-        item_choices=DetectionMethod.choices, default=default_detection_methods
+        _("detected by"), item_choices=DetectionMethod.choices, default=default_detection_methods
     )
 
-    operator_seen = models.BooleanField(default=False)
-    operator_description = models.TextField(blank=True)
+    operator_seen = models.BooleanField(_("operator seen"), default=False)
+    operator_description = models.TextField(_("operator description"), blank=True)
     authority_reference = models.CharField(
-        max_length=100, blank=True, help_text="Reference given by police or the aviation authority."
+        _("authority reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Reference given by police or the aviation authority."),
     )
-    narrative = models.TextField(blank=True)
+    narrative = models.TextField(_("what happened"), blank=True)
 
     # Derived on every save from the location and the site.
     zone = models.CharField(
+        _("zone"),
         max_length=10,
         choices=[
-            (geo.Zone.INSIDE, "Inside perimeter"),
-            (geo.Zone.RING, "Alert ring"),
-            (geo.Zone.OUTSIDE, "Outside all rings"),
+            (geo.Zone.INSIDE, _("Inside perimeter")),
+            (geo.Zone.RING, _("Alert ring")),
+            (geo.Zone.OUTSIDE, _("Outside all rings")),
         ],
         editable=False,
     )
-    zone_ring_m = models.PositiveIntegerField(null=True, editable=False)
-    distance_m = models.FloatField("distance to perimeter (m)", editable=False)
-    computed_severity = models.CharField(max_length=10, choices=Severity.choices, editable=False)
-    severity = models.CharField(max_length=10, choices=Severity.choices, editable=False)
-    severity_override = models.CharField(max_length=10, choices=Severity.choices, blank=True)
-    severity_override_reason = models.TextField(blank=True)
+    zone_ring_m = models.PositiveIntegerField(_("alert ring (m)"), null=True, editable=False)
+    distance_m = models.FloatField(_("distance to perimeter (m)"), editable=False)
+    computed_severity = models.CharField(
+        _("computed severity"), max_length=10, choices=Severity.choices, editable=False
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, editable=False
+    )
+    severity_override = models.CharField(
+        _("severity override"), max_length=10, choices=Severity.choices, blank=True
+    )
+    severity_override_reason = models.TextField(_("reason for the override"), blank=True)
+    # The token of the form that created the incident: a repeated POST of the same form
+    # (double tap, retry after a timeout) finds this incident instead of storing another.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-first_seen"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         indexes = [
             models.Index(fields=["site", "-first_seen"], name="incident_site_seen"),
             models.Index(fields=["status"], name="incident_status"),
@@ -371,15 +402,21 @@ class IncidentAction(models.Model):
     """A non-kinetic response taken during an incident, with its time."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actions")
-    kind = models.CharField("action", max_length=30, choices=ActionKind.choices)
-    taken_at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(_("action"), max_length=30, choices=ActionKind.choices)
+    taken_at = models.DateTimeField(_("time taken"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("recorded by"),
     )
 
     class Meta:
         ordering = ["taken_at"]
+        verbose_name = _("action taken")
+        verbose_name_plural = _("actions taken")
 
     def __str__(self):
         return f"{self.get_kind_display()} at {self.taken_at:%Y-%m-%d %H:%M}"
@@ -405,6 +442,10 @@ class TimelineEntry(models.Model):
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     text = models.TextField(blank=True)
+    # For edits: which field changed, from what, to what (as shown to people).
+    field = models.CharField(max_length=50, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at", "pk"]

@@ -5,15 +5,20 @@ for bad data, or `ServiceError` (with a `code`) when the request itself is not a
 """
 
 from .access import create_api_key, manageable_keys, revoke_api_key
-from .editing import may_edit, update_incident
 from .errors import ServiceError
 from .incidents import (
     add_comment,
     change_status,
+    check_may_edit,
+    check_severity_override,
+    check_status_change,
+    may_edit,
     override_severity,
     recompute_site,
     record_incident,
+    record_sighting,
     role_at,
+    update_incident,
 )
 from .ingest import DetectionInput, ItemResult, ingest_detections
 
@@ -23,6 +28,9 @@ __all__ = [
     "ServiceError",
     "add_comment",
     "change_status",
+    "check_may_edit",
+    "check_severity_override",
+    "check_status_change",
     "create_api_key",
     "ingest_detections",
     "manageable_keys",
@@ -30,6 +38,7 @@ __all__ = [
     "override_severity",
     "recompute_site",
     "record_incident",
+    "record_sighting",
     "revoke_api_key",
     "role_at",
     "update_incident",

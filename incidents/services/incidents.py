@@ -6,12 +6,13 @@ Each function validates through the models' `full_clean()` and raises `Validatio
 for bad data, or `ServiceError` (with a `code`) when the request itself is not allowed.
 """
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..choices import STAFF_TRANSITIONS, TRANSITIONS, Role, Severity, Status, TimelineKind
 from ..correlation.hooks import incident_recorded
-from ..models import Drone, Incident, IncidentAction, SiteMembership, TimelineEntry
+from ..models import Drone, Evidence, Incident, IncidentAction, SiteMembership, TimelineEntry
 from .errors import ServiceError
 
 
@@ -62,8 +63,8 @@ def record_incident(*, site, reported_by, actions=(), drones=(), **fields):
     return incident
 
 
-def change_status(incident, user, new_status, note="", at=None):
-    """Move an incident to a new status, if the transition and the user's role allow it."""
+def check_status_change(incident, user, new_status, note=""):
+    """Raise ServiceError unless the user may move the incident to new_status now."""
     new_status = Status(new_status)
     current = Status(incident.status)
     if new_status not in TRANSITIONS[current]:
@@ -84,6 +85,13 @@ def change_status(incident, user, new_status, note="", at=None):
         raise ServiceError(
             "note_required", "Say what needs fixing when sending an incident back to draft."
         )
+
+
+def change_status(incident, user, new_status, note="", at=None):
+    """Move an incident to a new status, if the transition and the user's role allow it."""
+    check_status_change(incident, user, new_status, note)
+    new_status = Status(new_status)
+    current = Status(incident.status)
     with transaction.atomic():
         incident.status = new_status
         incident.full_clean()
@@ -100,12 +108,17 @@ def change_status(incident, user, new_status, note="", at=None):
     return incident
 
 
-def override_severity(incident, user, severity, reason, at=None):
-    """Set (or, with severity="", clear) a supervisor's override of the computed severity."""
+def check_severity_override(incident, user):
+    """Raise ServiceError unless the user may override the incident's severity."""
     if role_at(user, incident.site) != Role.SUPERVISOR:
         raise ServiceError(
             "not_allowed", f"Only a supervisor of {incident.site.code} can override severity."
         )
+
+
+def override_severity(incident, user, severity, reason, at=None):
+    """Set (or, with severity="", clear) a supervisor's override of the computed severity."""
+    check_severity_override(incident, user)
     if severity:
         severity = Severity(severity)
     if severity and not reason.strip():
@@ -160,3 +173,161 @@ def recompute_site(site):
             )
             count += 1
     return count
+
+
+def record_sighting(*, site, reported_by, submission_token, files=(), **kwargs):
+    """Record a staff sighting from the web form, with its evidence files, exactly once.
+
+    `submission_token` is the UUID the form was served with: a repeated POST of the same form
+    (a double tap, a retry after a timeout) returns the incident already stored for it instead
+    of storing a second one. Returns (incident, created). Other arguments are those of
+    record_incident().
+    """
+    existing = Incident.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            incident = record_incident(
+                site=site, reported_by=reported_by, submission_token=submission_token, **kwargs
+            )
+            for upload in files:
+                evidence = Evidence(incident=incident, file=upload, uploaded_by=reported_by)
+                evidence.full_clean()
+                evidence.save()
+    except (IntegrityError, ValidationError) as error:
+        # The same form arrived twice at once and the other request stored it first (caught
+        # by full_clean's uniqueness check, or by the database's unique index).
+        if isinstance(error, ValidationError) and "submission_token" not in getattr(
+            error, "error_dict", {}
+        ):
+            raise
+        existing = Incident.objects.filter(submission_token=submission_token).first()
+        if existing is None:
+            raise
+        return existing, False
+    return incident, True
+
+
+# What a person may change after recording; the site, status, source, derived fields and
+# the severity override (which has its own verb) are not.
+EDITABLE_FIELDS = frozenset(
+    f.name
+    for f in Incident._meta.concrete_fields
+    if f.editable
+    and f.name
+    not in {
+        "id",
+        "site",
+        "status",
+        "source",
+        "external_id",
+        "reported_by",
+        "reported_at",
+        "submission_token",
+        "severity_override",
+        "severity_override_reason",
+    }
+)
+
+
+def check_may_edit(incident, user):
+    """Raise ServiceError unless the user may edit the incident's details.
+
+    Supervisors may until it is closed (reopen it first); staff only while it is a draft
+    (new, or sent back to them); regulators and non-members never.
+    """
+    role = role_at(user, incident.site)
+    if role == Role.SUPERVISOR and incident.status != Status.CLOSED:
+        return
+    if role == Role.STAFF and incident.status == Status.DRAFT:
+        return
+    if role == Role.SUPERVISOR:
+        raise ServiceError(
+            "not_allowed", "This incident is closed: reopen it before editing its details."
+        )
+    if role == Role.STAFF:
+        raise ServiceError(
+            "not_allowed",
+            f"This incident is {incident.get_status_display()}: only a supervisor of "
+            f"{incident.site.code} can edit it now.",
+        )
+    raise ServiceError("not_allowed", f"Only members of {incident.site.code} can edit incidents.")
+
+
+def may_edit(user, incident):
+    """True when `check_may_edit` would let the user edit the incident."""
+    try:
+        check_may_edit(incident, user)
+    except ServiceError:
+        return False
+    return True
+
+
+def _shown(incident, name, value):
+    """A field value as people read it on the timeline."""
+    field = Incident._meta.get_field(name)
+    if value is None or value == "" or value == []:
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    item_choices = getattr(field, "item_choices", None)
+    if item_choices:
+        labels = dict(item_choices)
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    if hasattr(value, "coords"):
+        return f"{value.y:.6f}, {value.x:.6f}"
+    if hasattr(value, "astimezone"):
+        return value.astimezone(incident.site.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _same(before, after):
+    if hasattr(before, "equals_exact") and hasattr(after, "equals_exact"):
+        return before.equals_exact(after, 1e-9)
+    return before == after
+
+
+def update_incident(incident, user, changes, at=None):
+    """Change an incident's details and put each changed field on its timeline.
+
+    `changes` maps Incident field names to new values. Status and severity overrides have
+    their own verbs (change_status, override_severity) and are refused here. Returns the
+    list of TimelineEntry rows written (empty when nothing changed).
+    """
+    check_may_edit(incident, user)
+    refused = set(changes) - EDITABLE_FIELDS
+    if refused:
+        raise ServiceError(
+            "not_editable",
+            f"These fields cannot be edited here: {', '.join(sorted(refused))}.",
+        )
+    at = at or timezone.now()
+    diffs = []
+    for name, value in changes.items():
+        before = getattr(incident, name)
+        if not _same(before, value):
+            diffs.append((name, _shown(incident, name, before)))
+            setattr(incident, name, value)
+    if not diffs:
+        return []
+    with transaction.atomic():
+        incident.full_clean()
+        incident.save()
+        entries = [
+            TimelineEntry(
+                incident=incident,
+                kind=TimelineKind.EDIT,
+                author=user,
+                at=at,
+                field=name,
+                old_value=old,
+                new_value=_shown(incident, name, getattr(incident, name)),
+                text=str(Incident._meta.get_field(name).verbose_name),
+            )
+            for name, old in diffs
+        ]
+        TimelineEntry.objects.bulk_create(entries)
+    return entries

@@ -21,21 +21,32 @@ def _actor_text(user):
     return str(user.pk)
 
 
+def _tell_postgres(connection, value):
+    """Put the actor in the PostgreSQL session the triggers read, only when it changes: an
+    anonymous request on a fresh session costs no query."""
+    raw = connection.connection
+    if raw is None and not value:
+        return  # a new session starts with no actor
+    if raw is not None and getattr(connection, "_skyledger_actor", None) == (id(raw), value):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('skyledger.actor', %s, false)", [value])
+    connection._skyledger_actor = (id(connection.connection), value)
+
+
 def set_actor(user, connection=default_connection):
     """Name the person whose changes follow (None: the system). Returns a reset token."""
     value = _actor_text(user)
     token = _actor.set(value)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('skyledger.actor', %s, false)", [value or ""])
+        _tell_postgres(connection, value or "")
     return token
 
 
 def reset_actor(token, connection=default_connection):
     _actor.reset(token)
     if connection.vendor == "postgresql" and connection.connection is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('skyledger.actor', %s, false)", [_actor.get() or ""])
+        _tell_postgres(connection, _actor.get() or "")
 
 
 @contextlib.contextmanager

@@ -16,3 +16,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.urls")),
 ]
+
+# API clients get JSON errors even for addresses no route matches.
+handler404 = "incidents.views.errors.not_found"

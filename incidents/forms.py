@@ -53,7 +53,7 @@ class EvidenceFilesField(forms.FileField):
 
     def clean(self, data, initial=None):
         uploads = data if isinstance(data, list | tuple) else [data] if data else []
-        cleaned = []
+        cleaned, problems = [], []
         for upload in uploads:
             try:
                 upload = super().clean(upload, initial)
@@ -64,10 +64,11 @@ class EvidenceFilesField(forms.FileField):
                     if hasattr(error, "error_dict")
                     else error.messages
                 )
-                raise ValidationError(
-                    [f"{upload.name}: {message}" for message in messages]
-                ) from None
+                problems += [f"{upload.name}: {message}" for message in messages]
+                continue
             cleaned.append(upload)
+        if problems:  # every bad file is named at once, not one per attempt
+            raise ValidationError(problems)
         return cleaned
 
 

@@ -395,3 +395,11 @@ def test_bbox_across_the_antimeridian(world):
     assert references(across) == {east.reference}
     west_only = admin.get("/api/v1/incidents/", {"in_bbox": "179.9,-17,180,-16"})
     assert references(west_only) == set()
+
+
+def test_unknown_api_addresses_answer_json_404(client):
+    response = client.get("/api/v1/exports/-180/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

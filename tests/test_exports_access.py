@@ -129,7 +129,7 @@ def test_api_creates_polls_and_delivers_an_export(client, regulator, dataset):
 
 
 def test_api_refuses_a_site_not_granted_and_anonymous(client, regulator, staff_b, dataset):
-    assert client.post("/api/v1/exports/", {"format": "csv"}).status_code == 403
+    assert client.post("/api/v1/exports/", {"format": "csv"}).status_code == 401
     client.force_login(regulator)
     response = client.post(
         "/api/v1/exports/", {"format": "csv", "filter": "site=DPS"}, content_type="application/json"

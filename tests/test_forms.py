@@ -14,6 +14,7 @@ from incidents.forms import (
     SightingForm,
     reporting_sites,
 )
+from tests import samples
 
 
 def form_data(site, **overrides):
@@ -60,13 +61,16 @@ def test_reporting_sites_are_the_member_sites(staff_a, regulator, admin_user, si
 
 
 def test_each_bad_file_is_named(settings):
-    settings.EVIDENCE_MAX_BYTES = 4
     field = EvidenceFilesField(required=False)
-    good = SimpleUploadedFile("a.jpg", b"abc")
-    big = SimpleUploadedFile("big.mp4", b"0123456789")
+    settings.EVIDENCE_MAX_BYTES = 4096
+    good = SimpleUploadedFile("a.pdf", samples.pdf())
+    big = SimpleUploadedFile("big.mp4", samples.mp4() + b"\x00" * 5000)
+    fake = SimpleUploadedFile("fake.jpg", b"<html>not a photo</html>")
     with pytest.raises(ValidationError) as error:
-        field.clean([good, big])
-    assert error.value.messages[0].startswith("big.mp4: This file is larger than")
+        field.clean([good, big, fake])
+    assert error.value.messages[0].startswith("big.mp4: This file is ")
+    assert "larger than the" in error.value.messages[0]
+    assert error.value.messages[1].startswith("fake.jpg: “fake.jpg” is not a photo")
     assert field.clean([good]) == [good]
 
 

@@ -292,7 +292,7 @@ def key_figures(text):
 
 
 def shown_count(text, label):
-    match = re.search(rf"^{re.escape(label)}\s+(\d[\d,]*)\s", text, re.MULTILINE)
+    match = re.search(rf"^{re.escape(str(label))}\s+(\d[\d,]*)\s", text, re.MULTILINE)
     assert match, f"no row for {label}"
     return int(match.group(1).replace(",", ""))
 

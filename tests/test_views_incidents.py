@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incidents.choices import Status, TimelineKind
 from incidents.models import Evidence, Incident, TimelineEntry
+from tests import samples
 
 PERSONAS = ["staff_a", "supervisor_a", "staff_b", "regulator", "admin", "anonymous"]
 
@@ -199,7 +200,7 @@ def test_location_far_from_site_is_shown_at_the_drone_position(client, staff_a, 
 
 def test_chosen_files_must_be_chosen_again_after_an_error(client, staff_a, site_a):
     client.force_login(staff_a)
-    upload = SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff jpeg", content_type="image/jpeg")
+    upload = SimpleUploadedFile("photo.jpg", samples.jpeg(), content_type="image/jpeg")
     response = client.post(
         reverse("incident_new"), {**sighting(site_a, heading_deg="999"), "evidence": [upload]}
     )
@@ -209,8 +210,8 @@ def test_chosen_files_must_be_chosen_again_after_an_error(client, staff_a, site_
 def test_evidence_files_are_stored_with_the_sighting(client, staff_a, site_a):
     client.force_login(staff_a)
     files = [
-        SimpleUploadedFile("a.jpg", b"\xff\xd8\xff one", content_type="image/jpeg"),
-        SimpleUploadedFile("b.mp4", b"\x00\x00\x00 two", content_type="video/mp4"),
+        SimpleUploadedFile("a.jpg", samples.jpeg(), content_type="image/jpeg"),
+        SimpleUploadedFile("b.mp4", samples.mp4(), content_type="video/mp4"),
     ]
     response = client.post(reverse("incident_new"), {**sighting(site_a), "evidence": files})
     assert response.status_code == 302
@@ -509,7 +510,8 @@ def test_empty_comment_is_explained(client, staff_a, record, site_a):
         ("staff_a", Status.DRAFT, 200),
         ("staff_a", Status.SUBMITTED, 403),
         ("supervisor_a", Status.SUBMITTED, 200),
-        ("supervisor_a", Status.CLOSED, 200),
+        ("supervisor_a", Status.REPORTED, 200),
+        ("supervisor_a", Status.CLOSED, 403),  # reopen it first
         ("regulator", Status.SUBMITTED, 403),
         ("staff_b", Status.DRAFT, 404),
         ("admin", Status.REPORTED, 200),

@@ -11,6 +11,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..api.schema import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from ..models import ExportChannel, ExportJob
 from ..services import ServiceError
 from ..views.exports import deliver, job_status_data
@@ -63,7 +64,10 @@ class ExportListView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(summary="Your exports, newest first", responses=ExportJobSerializer(many=True))
+    @extend_schema(
+        summary="Your exports, newest first",
+        responses={200: ExportJobSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request):
         jobs = ExportJob.objects.filter(requested_by=request.user)[:100]
         return Response([job_status_data(job) for job in jobs])
@@ -74,7 +78,7 @@ class ExportListView(APIView):
         responses={
             201: OpenApiResponse(ExportJobSerializer, description="Written; files ready."),
             202: OpenApiResponse(ExportJobSerializer, description="Queued for the worker."),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad format or filter."),
+            **WRITE_ERRORS,
         },
     )
     def post(self, request):
@@ -106,7 +110,9 @@ class ExportListView(APIView):
 class ExportDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(summary="One of your exports", responses=ExportJobSerializer)
+    @extend_schema(
+        summary="One of your exports", responses={200: ExportJobSerializer, **ONE_ERRORS}
+    )
     def get(self, request, pk):
         job = get_object_or_404(ExportJob, pk=pk, requested_by=request.user)
         return Response(job_status_data(job))
@@ -117,7 +123,7 @@ class ExportFileView(APIView):
 
     @extend_schema(
         summary="The file of one of your exports (or its manifest with ?manifest=1)",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ONE_ERRORS},
     )
     def get(self, request, pk):
         job = get_object_or_404(ExportJob, pk=pk, requested_by=request.user)

@@ -12,6 +12,7 @@ builds, sends or alters a message.
 
 import base64
 import binascii
+import contextvars
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,19 @@ class DecodeError(ValueError):
         return f"{self.field}: {self.message}"
 
 
+# Where a decode in lenient mode (strict=False) collects the invalid values it met instead of
+# raising: a list of {"field", "message"}; None in strict mode.
+_problems = contextvars.ContextVar("remoteid_problems", default=None)
+
+
+def _invalid(field, message):
+    """An encoded value the standard does not allow: refused in strict mode, else noted."""
+    found = _problems.get()
+    if found is None:
+        raise DecodeError(field, message)
+    found.append({"field": field, "message": message})
+
+
 # ---------------------------------------------------------------------------------------------
 # Text input
 
@@ -216,7 +230,8 @@ def _altitude(raw):
 def _enum(table, code, field, label):
     if code not in table:
         allowed = ", ".join(f"{number} ({name})" for number, name in table.items())
-        raise DecodeError(field, f"{label} {code} is reserved by the standard; expected {allowed}.")
+        _invalid(field, f"{label} {code} is reserved by the standard; expected {allowed}.")
+        return None
     return table[code]
 
 
@@ -227,9 +242,9 @@ def _coordinates(data, offset, lat_field, lon_field):
         return None, None
     lat, lon = lat_raw / 10_000_000, lon_raw / 10_000_000
     if not -90 <= lat <= 90:
-        raise DecodeError(lat_field, f"Latitude {lat}° is out of range; expected -90° to 90°.")
+        _invalid(lat_field, f"Latitude {lat}° is out of range; expected -90° to 90°.")
     if not -180 <= lon <= 180:
-        raise DecodeError(lon_field, f"Longitude {lon}° is out of range; expected -180° to 180°.")
+        _invalid(lon_field, f"Longitude {lon}° is out of range; expected -180° to 180°.")
     return lat, lon
 
 
@@ -241,18 +256,21 @@ def _ascii(raw, field, label):
     """
     text, _, padding = bytes(raw).partition(b"\0")
     if not all(0x20 <= byte <= 0x7E for byte in text):
-        raise DecodeError(
+        _invalid(
             field,
             f"The {label} holds bytes that are not printable ASCII ({raw.hex()}); "
             "expected ASCII text padded with NUL bytes.",
         )
-    if any(padding):
-        raise DecodeError(
+    elif any(padding):
+        _invalid(
             field,
             f"The {label} has stray bytes after its NUL padding ({raw.hex()}); "
             "expected only NUL bytes after the text.",
         )
-    return text.decode("ascii")
+    else:
+        return text.decode("ascii")
+    # Leniently decoded, corrupted text keeps every byte (as Latin-1) but the final padding.
+    return bytes(raw).rstrip(b"\0").decode("latin-1")
 
 
 def _timestamp_2019(raw):
@@ -284,9 +302,9 @@ def _basic_id(data):
             raise
     return {
         "id_type": id_type,
-        "id_type_name": ID_TYPES[id_type],
+        "id_type_name": ID_TYPES.get(id_type),
         "ua_type": ua_type,
-        "ua_type_name": UA_TYPES[ua_type],
+        "ua_type_name": UA_TYPES.get(ua_type),
         "uas_id": uas_id,
     }
 
@@ -296,10 +314,11 @@ def _direction(raw, east_west):
     if direction == 361:
         return None
     if direction > 359:
-        raise DecodeError(
+        _invalid(
             "direction_deg",
             f"Direction {direction}° is not valid; expected 0° to 359°, or 361 for unknown.",
         )
+        return None  # leniently: no direction known
     return direction
 
 
@@ -315,7 +334,7 @@ def _vertical_speed(raw):
     if signed == 126:
         return None
     if not -124 <= signed <= 124:
-        raise DecodeError(
+        _invalid(
             "vertical_speed_ms",
             f"Vertical speed {signed * 0.5} m/s is not valid; "
             "expected -62 to 62 m/s, or 63 for unknown.",
@@ -327,9 +346,8 @@ def _accuracy(table, code, field, label):
     if code == 0:
         return None
     if code not in table:
-        raise DecodeError(
-            field, f"{label} code {code} is reserved; expected 0 (unknown) to {max(table)}."
-        )
+        _invalid(field, f"{label} code {code} is reserved; expected 0 (unknown) to {max(table)}.")
+        return None
     return table[code]
 
 
@@ -354,7 +372,7 @@ def _location(data):
     speed_accuracy = _accuracy(SPEED_ACCURACY_MS, speed_code, "speed_accuracy", "Speed accuracy")
     tenths = _u16(data, 21)
     if tenths != UNKNOWN_TIMESTAMP and tenths > MAX_TENTHS_AFTER_HOUR:
-        raise DecodeError(
+        _invalid(
             "timestamp_s",
             f"Timestamp {tenths / 10} s after the hour is not valid; "
             "expected 0 to 3600 s, or 0xFFFF for unknown.",
@@ -362,9 +380,9 @@ def _location(data):
     timestamp_accuracy = data[23] & 0x0F
     return {
         "status": status,
-        "status_name": STATUSES[status],
+        "status_name": STATUSES.get(status),
         "height_type": height_type,
-        "height_type_name": HEIGHT_TYPES[height_type],
+        "height_type_name": HEIGHT_TYPES.get(height_type),
         "direction_deg": direction,
         "speed_ms": speed,
         "vertical_speed_ms": vertical_speed,
@@ -404,13 +422,13 @@ def _authentication(data):
     if page == 0:
         last_page_index, length = data[2], data[3]
         if last_page_index >= MAX_AUTH_PAGES:
-            raise DecodeError(
+            _invalid(
                 "last_page_index",
                 f"Last page index {last_page_index} is not valid; expected 0 to 15.",
             )
         capacity = AUTH_PAGE0_DATA + AUTH_PAGE_DATA * last_page_index
         if length > capacity:
-            raise DecodeError(
+            _invalid(
                 "auth_data_length",
                 f"Authentication length {length} bytes does not fit in {last_page_index + 1} "
                 f"page(s), which hold at most {capacity} bytes.",
@@ -459,9 +477,9 @@ def _system(data):
     unix, utc = _timestamp_2019(_u32(data, 20))
     return {
         "operator_location_type": location_type,
-        "operator_location_type_name": OPERATOR_LOCATION_TYPES[location_type],
+        "operator_location_type_name": OPERATOR_LOCATION_TYPES.get(location_type),
         "classification_type": classification,
-        "classification_type_name": CLASSIFICATION_TYPES[classification],
+        "classification_type_name": CLASSIFICATION_TYPES.get(classification),
         "operator_latitude": lat,
         "operator_longitude": lon,
         "area_count": _u16(data, 10),
@@ -469,9 +487,9 @@ def _system(data):
         "area_ceiling_m": _altitude(_u16(data, 13)),
         "area_floor_m": _altitude(_u16(data, 15)),
         "category_eu": category,
-        "category_eu_name": CATEGORIES_EU[category],
+        "category_eu_name": CATEGORIES_EU.get(category),
         "class_eu": ua_class,
-        "class_eu_name": CLASSES_EU[ua_class],
+        "class_eu_name": CLASSES_EU.get(ua_class),
         "operator_altitude_m": _altitude(_u16(data, 18)),
         "timestamp_unix": unix,
         "timestamp_utc": utc,
@@ -514,13 +532,27 @@ def _type_name(code):
     return MESSAGE_TYPES.get(code, "unknown")
 
 
-def decode_message(data):
+def decode_message(data, *, strict=True):
     """Decode one 25-byte message (not a pack) into a plain dict.
 
     Every dict has "message_type" (e.g. "location"), "message_type_code", "protocol_version"
     and "raw_hex", then the fields of its type in physical units, None where the message says
     "unknown", and enums both as their code and as a "<field>_name".
+
+    A value the standard does not allow (a reserved code, a latitude of -164°, non-ASCII
+    text) raises DecodeError naming the field. With strict=False it is decoded as it stands
+    (a reserved code's name is None) and listed in "problems" ({"field", "message"} each),
+    for tools that show what a corrupted reception held; ingest stays strict. Malformed
+    framing (length, message type) is always refused.
     """
+    if not strict:
+        found = []
+        token = _problems.set(found)
+        try:
+            decoded = decode_message(data)
+        finally:
+            _problems.reset(token)
+        return {**decoded, "problems": found}
     data = _as_bytes(data)
     if len(data) != MESSAGE_SIZE:
         raise DecodeError(
@@ -546,8 +578,9 @@ def decode_message(data):
     }
 
 
-def decode(data):
-    """Decode a single 25-byte message or a message pack into a list of message dicts."""
+def decode(data, *, strict=True):
+    """Decode a single 25-byte message or a message pack into a list of message dicts
+    (with strict=False, invalid values are listed per message: see `decode_message`)."""
     data = _as_bytes(data)
     if not data:
         raise DecodeError("length", "The data is empty; expected a 25-byte message or a pack.")
@@ -558,7 +591,7 @@ def decode(data):
                 f"A single message is {MESSAGE_SIZE} bytes and a pack starts with 0xF; this is "
                 f"{len(data)} bytes of type {data[0] >> 4:#x} ({_type_name(data[0] >> 4)}).",
             )
-        return [decode_message(data)]
+        return [decode_message(data, strict=strict)]
     if len(data) < 3:
         raise DecodeError(
             "length", f"A message pack needs at least a 3-byte header; got {len(data)} bytes."
@@ -585,7 +618,7 @@ def decode(data):
     for index in range(count):
         chunk = data[3 + index * MESSAGE_SIZE : 3 + (index + 1) * MESSAGE_SIZE]
         try:
-            messages.append(decode_message(chunk))
+            messages.append(decode_message(chunk, strict=strict))
         except DecodeError as error:
             raise DecodeError(
                 error.field, f"Message {index + 1} of {count} in the pack: {error.message}"

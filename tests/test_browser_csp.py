@@ -94,13 +94,14 @@ def sign_in(watched, username):
 
 
 MAP_DRAWN = ".leaflet-overlay-pane path"
+UAS = "1581F5FJD228400B0001"
 
 
 @pytest.mark.parametrize("username", ["admin", "staff_a"])
 def test_every_page_runs_under_the_policy_without_violations_and_maps_draw(
     watched, username, admin_user, staff_a, site_a, record
 ):
-    incident = record(site_a)
+    incident = record(site_a, drones=[{"uas_id": UAS, "uas_id_type": "serial"}])
     ref = incident.reference
     problems = {"sign in": sign_in(watched, username)}
     pages = {
@@ -112,6 +113,7 @@ def test_every_page_runs_under_the_policy_without_violations_and_maps_draw(
         "/reports/": ("main form",),
         "/exports/": ("main form",),
         "/patterns/": ("main h1",),
+        f"/drones/uas/{UAS}/": ("#correlation-map", MAP_DRAWN),
         "/alerts/preferences/": ("main form",),
         "/api/v1/docs/": (".swagger-ui .opblock",),
     }

@@ -35,7 +35,7 @@ def inline_scripts(html):
 
 @pytest.fixture
 def pages(site_a, record):
-    incident = record(site_a)
+    incident = record(site_a, drones=[{"uas_id": "1581F5FJD228400B0001", "uas_id_type": "serial"}])
     return [
         "/",
         "/incidents/",
@@ -46,6 +46,8 @@ def pages(site_a, record):
         "/reports/",
         "/exports/",
         "/patterns/",
+        "/drones/uas/1581F5FJD228400B0001/",
+        "/accounts/password_change/",
         "/alerts/preferences/",
         "/api/v1/docs/",
         "/admin/",

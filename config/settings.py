@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,6 +100,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that renders: views and templates read request.csp_nonce.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -128,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -287,6 +291,49 @@ LEAFLET_CONFIG = {
         else []
     ),
 }
+
+
+def _tile_source(url):
+    """The CSP source that lets maps load tiles from MAP_TILES_URL ('self' for a local path)."""
+    if not url or url.startswith("/"):
+        return None
+    scheme, _, rest = url.partition("://")
+    # Leaflet's {s} subdomain placeholder becomes a CSP wildcard: {s}.tile.example.org.
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    if "{" in host:
+        raise ImproperlyConfigured(
+            f"MAP_TILES_URL={url!r} has a placeholder in its host name other than {{s}}; "
+            "the Content Security Policy cannot allow it. Put {z}, {x} and {y} in the path."
+        )
+    return f"{scheme}://{host}"
+
+
+# Content Security Policy (django-csp): no inline script runs unless it carries this
+# request's nonce, so injected markup cannot execute. Styles may be inline because Leaflet
+# positions map panes and markers with style attributes.
+_CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, UNSAFE_INLINE],
+    "img-src": [SELF, "data:", "blob:", *filter(None, [_tile_source(MAP_TILES_URL)])],
+    "connect-src": [SELF],
+    "font-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if env_str("CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = [env_str("CSP_REPORT_URI")]
+# CSP_REPORT_ONLY=true sends the same policy as Content-Security-Policy-Report-Only: the
+# browser reports violations but blocks nothing (for trying a change on a live server).
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+
 
 # Background work (exports, reports, alerts) through django-tasks with its database backend,
 # which needs no extra server on SpatiaLite or PostGIS. `python manage.py db_worker` runs it.

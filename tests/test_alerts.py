@@ -7,6 +7,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -101,7 +102,9 @@ def test_critical_incident_sends_one_email_and_one_verified_webhook(
     message = mail.outbox[0]
     assert message.to == ["supervisor_a@example.org"]
     assert message.subject == f"[SkyLedger] CRITICAL incident {incident.reference} at CGK"
-    assert f"/incidents/{incident.pk}/event/" in message.body
+    detail = reverse("incident_detail", args=[incident.reference])
+    assert f"See the incident: {settings.SITE_URL}{detail}\n" in message.body
+    assert "/event/" not in message.body
 
     assert len(hook.requests) == 1
     headers, body = hook.requests[0]
@@ -109,6 +112,7 @@ def test_critical_incident_sends_one_email_and_one_verified_webhook(
     assert not webhooks.verify("another-secret-0123456789", body, headers["X-SkyLedger-Signature"])
     payload = json.loads(body)
     assert payload["reference"] == incident.reference
+    assert payload["url"].endswith(f"/incidents/{incident.reference}/")
     assert payload["severity"] == "critical"
     assert str(payload["sent_at"]) == headers["X-SkyLedger-Timestamp"]
     delivery = WebhookDelivery.objects.get()

@@ -124,6 +124,75 @@ def test_site_map_points_are_reachable_with_the_keyboard(page, staff_a, record, 
     page.wait_for_url(f"**/incidents/{incident.reference}/")
 
 
+def test_site_map_draws_external_reports_and_reference_zones_as_toggleable_layers(
+    page, blocked, staff_a, record, site_a
+):
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from incidents.models import ExternalReport, LocationSource, ReferenceZone
+    from incidents.models.zones import ZoneFormat
+
+    record(site_a)
+    report = ExternalReport.objects.create(
+        source_key="sightings.xlsx:2",
+        source_file="sightings.xlsx",
+        source_row=2,
+        date=timezone.localdate() - timedelta(days=2),
+        city="TANGERANG",
+        state="BANTEN",
+        summary="PRELIM INFO FROM FAA OPS: <b>UAS</b> at 500 ft.",
+        location=east_of(site_a, 1000),
+        location_source=LocationSource.CITY,
+    )
+    centre = site_a.perimeter_shape().centroid
+    ReferenceZone.objects.create(
+        dataset="test.json",
+        identifier="CGK-CTR",
+        name="Jakarta control zone",
+        restriction="REQ_AUTHORIZATION",
+        source_format=ZoneFormat.choices[0][0],
+        geometry=MultiPolygon(
+            # East of the site, across the edge of its outer ring.
+            Polygon.from_bbox((centre.x + 0.02, centre.y - 0.1, centre.x + 0.2, centre.y + 0.1)),
+            srid=4326,
+        ),
+    )
+    sign_in(page, "staff_a", "pw-staff_a")
+    page.goto(f"/sites/{site_a.code}/map/")
+    page.wait_for_selector(".skymap-dot")
+    diamond = page.locator(f'.skymap-external[data-external-report="{report.pk}"]')
+    diamond.wait_for()
+    page.wait_for_selector("path.skymap-zone", state="attached")
+    # The zone lies in its own pane under the site's rings.
+    zone_z = page.locator("path.skymap-zone").evaluate(
+        "e => Number(getComputedStyle(e.closest('.leaflet-pane')).zIndex)"
+    )
+    ring_z = page.locator("path.skymap-ring").first.evaluate(
+        "e => Number(getComputedStyle(e.closest('.leaflet-pane')).zIndex)"
+    )
+    assert zone_z < ring_z
+    legend = page.locator(".skymap-legend").inner_text()
+    assert "External reports" in legend and "Reference zones" in legend
+    assert "1 external report" in page.locator("#external-count").inner_text()
+
+    diamond.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert report.date.isoformat() in text and "TANGERANG, BANTEN" in text
+    # The summary is shown verbatim, as text: its markup is not interpreted.
+    assert "<b>UAS</b> at 500 ft." in text
+    assert popup.locator("b").count() == 0
+
+    page.uncheck("#toggle-external")
+    assert page.locator(".skymap-external").count() == 0
+    page.uncheck("#toggle-zones")
+    assert page.locator("path.skymap-zone").count() == 0
+    page.check("#toggle-zones")
+    page.wait_for_selector("path.skymap-zone", state="attached")
+    assert all("tile.openstreetmap.org" in url for url in blocked), blocked
+
+
 def test_heat_map_toggle_replaces_points_with_a_heat_layer(page, staff_a, record, site_a):
     record(site_a)
     sign_in(page, "staff_a", "pw-staff_a")

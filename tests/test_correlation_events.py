@@ -240,6 +240,8 @@ def test_supervisor_merges_and_splits_through_the_page(client, supervisor_a, one
     assert f"Merged {other.reference} into {survivor.reference}." in response.content.decode()
     page = client.get(reverse("incident_event", args=[other.pk])).content.decode()
     assert f"This incident is merged into {survivor.reference}." in page
+    # Members and the survivor link to their incident pages, not back to the event page.
+    assert f'href="{reverse("incident_detail", args=[survivor.reference])}"' in page
     response = client.post(
         reverse("incident_split", args=[other.pk]), {"reason": "not the same"}, follow=True
     )

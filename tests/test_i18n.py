@@ -96,3 +96,56 @@ def test_language_switcher_sets_the_language(client, staff_a, language):
     assert response.status_code == 302
     page = client.get(reverse("incident_list")).content.decode()
     assert f'<html lang="{language}">' in page
+
+
+def test_reports_form_is_indonesian(client, supervisor_a, site_a):
+    in_indonesian(client)
+    client.force_login(supervisor_a)
+    page = client.get(reverse("reports")).content.decode()
+    for text in ("Laporan ringkasan (PDF)", "Hari pertama", "Buat ringkasan (PDF)"):
+        assert text in page
+    for english in ("Summary reports (PDF)", "First day", "Make the summary (PDF)"):
+        assert english not in page
+
+
+def test_exports_page_is_indonesian(client, staff_a, site_a):
+    in_indonesian(client)
+    client.force_login(staff_a)
+    page = client.get(reverse("exports")).content.decode()
+    for text in ("Ekspor insiden", "Terapkan filter", "Ekspor Anda", "Anda belum mengekspor"):
+        assert text in page
+    for english in ("Export incidents", "Apply filter", "Your exports", "not exported anything"):
+        assert english not in page
+
+
+def test_patterns_list_is_indonesian(client, supervisor_a, site_a):
+    in_indonesian(client)
+    client.force_login(supervisor_a)
+    page = client.get(reverse("pattern_list")).content.decode()
+    for text in ("Aktivitas terkoordinasi", "Tampilkan:", "Tidak ada pola"):
+        assert text in page
+    for english in ("Coordinated activity", "Show:", "No patterns involve"):
+        assert english not in page
+
+
+def test_two_factor_setup_is_indonesian(client, supervisor_a, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    in_indonesian(client)
+    client.force_login(supervisor_a)
+    page = client.get(reverse("two_factor_setup")).content.decode()
+    for text in ("Siapkan masuk dua langkah", "Pindai kode QR ini", "Konfirmasi dan lanjutkan"):
+        assert text in page
+    for english in ("Set up two-factor sign-in", "Scan this QR code", "Confirm and continue"):
+        assert english not in page
+
+
+def test_site_map_layers_and_incident_links_are_indonesian(client, staff_a, record, site_a):
+    incident = record(site_a)
+    in_indonesian(client)
+    client.force_login(staff_a)
+    page = client.get(reverse("site_map", args=[site_a.code])).content.decode()
+    assert "Laporan eksternal" in page and "Zona acuan" in page
+    assert "External reports" not in page and "Reference zones" not in page
+    page = client.get(reverse("incident_detail", args=[incident.reference])).content.decode()
+    assert "Laporan PDF" in page and "Laporan terkait" in page
+    assert "PDF report" not in page and "Related reports" not in page

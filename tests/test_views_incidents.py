@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import services
 from incidents.choices import Status, TimelineKind
 from incidents.models import Evidence, Incident, TimelineEntry
 from tests import samples
+from tests.conftest import incident_fields
 
 PERSONAS = ["staff_a", "supervisor_a", "staff_b", "regulator", "admin", "anonymous"]
 
@@ -709,3 +711,69 @@ def test_detail_query_count_does_not_grow_with_its_history(client, supervisor_a,
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def _with_drone(site, reported_by, first_seen, uas="1581F5FKD229400AB", operator="IDN-OP-0042"):
+    return services.record_incident(
+        site=site,
+        reported_by=reported_by,
+        **incident_fields(site, first_seen=first_seen, status=Status.SUBMITTED),
+        drones=[{"uas_id": uas, "uas_id_type": "serial", "operator_id": operator}],
+    )
+
+
+@pytest.mark.parametrize(("persona", "earlier"), [("supervisor_a", 1), ("admin", 2)])
+def test_detail_says_how_often_its_drone_was_seen_before(
+    client, personas, staff_a, staff_b, site_a, site_b, persona, earlier
+):
+    now = timezone.now()
+    _with_drone(site_a, staff_a, now - timedelta(days=5))
+    _with_drone(site_b, staff_b, now - timedelta(days=3))
+    incident = _with_drone(site_a, staff_a, now - timedelta(hours=1))
+    client.force_login(personas[persona])
+    page = client.get(reverse("incident_detail", args=[incident.reference])).content.decode()
+    noun = "incident" if earlier == 1 else "incidents"
+    # Only what the persona may see is counted: staff of site A do not learn about DPS.
+    assert f"UAS ID 1581F5FKD229400AB: seen in {earlier} earlier {noun}" in page
+    assert f"Operator ID IDN-OP-0042: seen in {earlier} earlier {noun}" in page
+    assert f'href="{reverse("repeat_uas", args=["1581F5FKD229400AB"])}"' in page
+    assert f'href="{reverse("repeat_operator", args=["IDN-OP-0042"])}"' in page
+
+
+def test_detail_of_a_first_sighting_says_not_seen_before(client, staff_a, site_a):
+    incident = _with_drone(site_a, staff_a, timezone.now() - timedelta(hours=1))
+    client.force_login(staff_a)
+    page = client.get(reverse("incident_detail", args=[incident.reference])).content.decode()
+    assert "UAS ID 1581F5FKD229400AB: not seen before." in page
+
+
+def test_detail_links_to_its_event_and_pdf_report(client, staff_a, record, site_a):
+    incident = record(site_a)
+    client.force_login(staff_a)
+    page = client.get(reverse("incident_detail", args=[incident.reference])).content.decode()
+    assert f'href="{reverse("incident_event", args=[incident.pk])}"' in page
+    assert f'href="{reverse("incident_report_pdf", args=[incident.reference])}"' in page
+    assert "corroboration: One report" in page
+
+
+def test_detail_query_count_does_not_grow_with_earlier_sightings(client, staff_a, site_a):
+    now = timezone.now()
+    incident = _with_drone(site_a, staff_a, now)
+    client.force_login(staff_a)
+    url = reverse("incident_detail", args=[incident.reference])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for days in range(1, 6):
+        _with_drone(site_a, staff_a, now - timedelta(days=days))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert "seen in 5 earlier incidents" in page
+    assert len(many) == len(few)
+
+
+def test_list_links_exports_and_summary_pdf_to_the_same_filter(client, staff_a, record, site_a):
+    record(site_a)
+    client.force_login(staff_a)
+    page = client.get(reverse("incident_list") + "?severity=high&page=1").content.decode()
+    assert f'href="{reverse("exports")}?severity=high"' in page
+    assert f'href="{reverse("summary_pdf")}?severity=high"' in page

@@ -258,3 +258,72 @@ def test_site_across_180_gets_its_points_drawn_beside_it(client, admin_user, db)
     data = page_data(response)
     assert 179.9 < data["nearLng"] < 180.1  # points at -179.99 are moved next to the site
     assert client.get(data_url(site)).status_code == 200
+
+
+# --- imported layers: external reports and reference zones -------------------------------
+
+
+def external_report(key, site, day, east_m=0):
+    """An external report `east_m` metres east of the site's centroid, on `day`."""
+    from django.contrib.gis.geos import Point
+
+    from incidents import geo
+    from incidents.models import ExternalReport, LocationSource
+
+    centre = site.perimeter_shape().centroid
+    x, y, _ = geo.WGS84.fwd(centre.x, centre.y, 90, east_m)
+    return ExternalReport.objects.create(
+        source_key=key,
+        source_file="sightings.xlsx",
+        source_row=2,
+        date=day,
+        city="TANGERANG",
+        state="BANTEN",
+        summary=f"PRELIM INFO FROM FAA OPS: <b>{key}</b> reported a UAS.",
+        location=Point(float(x), float(y), srid=4326),
+        location_source=LocationSource.CITY,
+    )
+
+
+@pytest.mark.parametrize("persona", ["staff_a", "supervisor_a", "regulator", "admin"])
+def test_site_map_counts_and_links_external_reports_of_the_period(
+    client, personas, persona, site_a
+):
+    today = timezone.localdate()
+    shown = external_report("recent", site_a, today - timedelta(days=3))
+    external_report("old", site_a, today - timedelta(days=100))
+    external_report("far", site_a, today - timedelta(days=3), east_m=200_000)
+    client.force_login(personas[persona])
+    response = client.get(map_url(site_a))
+    html = response.content.decode()
+    assert "1 external report (FAA sightings etc.) near this site in this period." in html
+    assert 'id="toggle-external" checked' in html and 'id="toggle-zones" checked' in html
+    layer = client.get(page_data(response)["externalUrl"])
+    assert layer.status_code == 200
+    features = layer.json()["features"]
+    assert [f["id"] for f in features] == [shown.pk]
+    assert features[0]["properties"]["summary"] == shown.summary  # verbatim; drawn as text
+
+    html = client.get(map_url(site_a, "first_seen_after=2000-01-01")).content.decode()
+    assert "2 external reports (FAA sightings etc.) near this site in this period." in html
+
+
+def test_external_reports_layer_refuses_a_bad_date_saying_how_to_write_it(client, staff_a, site_a):
+    client.force_login(staff_a)
+    url = reverse("site_external_reports", args=[site_a.code])
+    response = client.get(url, {"date_after": "31/02/2026"})
+    assert response.status_code == 400
+    assert "Give date_after as a date, YYYY-MM-DD." in response.content.decode()
+
+
+def test_site_map_asks_for_the_reference_zones_around_its_outer_ring(client, staff_a, site_a):
+    client.force_login(staff_a)
+    data = page_data(client.get(map_url(site_a)))
+    url, query = data["zonesUrl"].split("?")
+    assert url == reverse("reference_zones")
+    west, south, east, north = (float(v) for v in query.removeprefix("in_bbox=").split(","))
+    centre = site_a.perimeter_shape().centroid
+    assert west < centre.x < east and south < centre.y < north
+    # The outermost ring is kilometres wide, so the box is too (about 0.009° per km).
+    assert east - west > 0.01
+    assert client.get(data["zonesUrl"]).status_code == 200

@@ -63,7 +63,7 @@ def send_incident_email(incident, users):
         "%(reference)s at %(site)s (%(name)s)\n"
         "First seen: %(first_seen)s UTC\n"
         "Severity: %(severity)s\nZone: %(zone)s, %(distance).0f m from the perimeter\n"
-        "Drones: %(drones)s\n\n%(narrative)s\n\nSee the event: %(url)s\n"
+        "Drones: %(drones)s\n\n%(narrative)s\n\nSee the incident: %(url)s\n"
     ) % {
         "reference": incident.reference,
         "site": incident.site.code,
@@ -74,7 +74,7 @@ def send_incident_email(incident, users):
         "distance": incident.distance_m,
         "drones": incident.drone_count,
         "narrative": incident.narrative,
-        "url": settings.SITE_URL + reverse("incident_event", args=[incident.pk]),
+        "url": settings.SITE_URL + reverse("incident_detail", args=[incident.reference]),
     }
     return sum(
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in users

@@ -47,7 +47,7 @@ def incident_payload(incident):
         "drone_count": incident.drone_count,
         "first_seen": incident.first_seen.isoformat(),
         "location": {"lon": incident.location.x, "lat": incident.location.y},
-        "url": settings.SITE_URL + reverse("incident_event", args=[incident.pk]),
+        "url": settings.SITE_URL + reverse("incident_detail", args=[incident.reference]),
     }
 
 

@@ -5,6 +5,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -30,7 +31,8 @@ def reference_zones(request):
 @login_required
 def site_external_reports(request, code):
     """External reports within `within_m` metres of a site the user may see (by default its
-    outermost alert ring), as GeoJSON points."""
+    outermost alert ring), as GeoJSON points; `date_after` and `date_before` (YYYY-MM-DD,
+    both included) narrow them to the period a map shows."""
     site = get_object_or_404(Site.objects.visible_to(request.user), code=code)
     default = max(site.zone_radii_m or [0])
     try:
@@ -44,6 +46,20 @@ def site_external_reports(request, code):
             content_type="text/plain; charset=utf-8",
         )
     reports = ExternalReport.objects.near(site, within).order_by("-date", "source_key")
+    for name, lookup in (("date_after", "date__gte"), ("date_before", "date__lte")):
+        text = request.GET.get(name)
+        if not text:
+            continue
+        try:
+            day = parse_date(text)
+        except ValueError:
+            day = None
+        if day is None:
+            return HttpResponseBadRequest(
+                _("Give %(name)s as a date, YYYY-MM-DD.") % {"name": name},
+                content_type="text/plain; charset=utf-8",
+            )
+        reports = reports.filter(**{lookup: day})
     features = [
         {
             "type": "Feature",

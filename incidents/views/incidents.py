@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..choices import STAFF_TRANSITIONS, Behaviour, DetectionMethod, Role, Status
+from ..correlation import events, repeats
 from ..filters import IncidentFilter
 from ..forms import (
     ActionFormSet,
@@ -169,10 +170,18 @@ def incident_list(request):
     if incident_filter.is_bound and not incident_filter.is_valid():
         rows = incident_filter.queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Exports and the summary PDF read the same filter parameters; the page number is ours.
+    selection = request.GET.copy()
+    selection.pop("page", None)
     return render(
         request,
         "incidents/incident_list.html",
-        {"filter": incident_filter, "page": page, "incidents": page.object_list},
+        {
+            "filter": incident_filter,
+            "page": page,
+            "incidents": page.object_list,
+            "selection_query": selection.urlencode(),
+        },
     )
 
 
@@ -270,6 +279,8 @@ def _detail_context(request, incident, **extra):
             str(DetectionMethod(value).label) for value in incident.detection_methods
         ],
         "map_sites": _map_sites([incident.site]),
+        "seen_before": repeats.seen_before(incident, request.user),
+        "event": events.event_of(incident),
         "status_form": StatusForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity_override}),
         "comment_form": CommentForm(),

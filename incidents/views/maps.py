@@ -9,7 +9,7 @@ incident list's URL parameters through `IncidentFilter`, so a filtered list and 
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from .. import geo, mapdata
 from ..choices import Severity
 from ..filters import IncidentFilter
-from ..models import Incident, Site
+from ..models import ExternalReport, Incident, Site
 
 PERIOD_PRESETS_DAYS = (7, 30, 90, 365)
 DEFAULT_PERIOD_DAYS = 30
@@ -83,6 +83,38 @@ def _preset_links(site, data):
     return links
 
 
+def _period_dates(data):
+    """The shown period as dates (either may be None), for layers dated by day."""
+    start, end = _when(data.get("first_seen_after")), _when(data.get("first_seen_before"))
+    return (start and start.date()), (end and end.date())
+
+
+def _external_layer(site, data):
+    """URL and count of the external reports near the site (within its outermost ring)
+    reported in the shown period: the map draws them, the page counts them."""
+    reports = ExternalReport.objects.near(site, max(site.zone_radii_m or [0]))
+    params = {}
+    start, end = _period_dates(data)
+    if start:
+        reports = reports.filter(date__gte=start)
+        params["date_after"] = start.isoformat()
+    if end:
+        reports = reports.filter(date__lte=end)
+        params["date_before"] = end.isoformat()
+    query = QueryDict(mutable=True)
+    query.update(params)
+    url = reverse("site_external_reports", args=[site.code]) + "?" + query.urlencode()
+    return url, reports.count()
+
+
+def _zones_url(site):
+    """Reference zones meeting the site's outermost ring (or perimeter): the area drawn."""
+    rings = site.alert_rings()
+    shape = rings[-1].outer if rings else site.perimeter_shape()
+    west, south, east, north = shape.bounds
+    return reverse("reference_zones") + f"?in_bbox={west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+
+
 @login_required
 @require_GET
 def site_map(request, code):
@@ -92,6 +124,7 @@ def site_map(request, code):
     form = filterset.form
     form.is_valid()  # errors are shown beside the period fields; the data call says why too
     layers = mapdata.site_layers(site)
+    external_url, external_count = _external_layer(site, data if form.is_valid() else {})
     page_data = {
         "site": layers,
         "dataUrl": reverse("site_map_incidents", args=[site.code]) + "?" + data.urlencode(),
@@ -99,11 +132,18 @@ def site_map(request, code):
         # Incidents are stored in [-180, 180]; drawn beside a site that runs past 180°.
         "nearLng": geo.continuous(site.perimeter_shape()).centroid.x,
         "clusterAbove": 150,
+        "externalUrl": external_url,
+        "zonesUrl": _zones_url(site),
         "labels": {
             "loading": _("Loading incidents…"),
             "count": _("Incidents shown: %(count)s."),
             "none": _("No incidents in this period."),
             "failed": _("The incidents could not be loaded: %(reason)s"),
+            "external": _("External reports (FAA sightings etc.)"),
+            "zones": _("Reference zones (EU UAS geographical zones)"),
+            "layerFailed": _("A map layer could not be loaded: %(reason)s"),
+            "reported": _("Reported on %(date)s"),
+            "place": _("Place: %(place)s"),
         },
     }
     return render(
@@ -117,6 +157,7 @@ def site_map(request, code):
             "severities": Severity.choices,
             "selected_severities": data.getlist("severity"),
             "page_data": page_data,
+            "external_count": external_count,
         },
     )
 

@@ -1,7 +1,10 @@
 /*
  * The site map page (templates/incidents/site_map.html): the site's perimeter and rings,
- * its incidents from the GeoJSON endpoint, point clusters and a heat-map toggle.
- * Reads #site-map-data: {site, dataUrl, periodDays, nearLng, clusterAbove, labels}.
+ * its incidents from the GeoJSON endpoint, point clusters and a heat-map toggle, and two
+ * imported layers that can be switched off: external reports near the site (FAA sightings
+ * etc.) and the reference zones (EU UAS geographical zones), drawn under the site's rings.
+ * Reads #site-map-data: {site, dataUrl, externalUrl, zonesUrl, periodDays, nearLng,
+ * clusterAbove, labels}.
  */
 (function (window, document) {
   "use strict";
@@ -16,10 +19,24 @@
   var status = document.getElementById("map-status");
   var clusterBox = document.getElementById("toggle-cluster");
   var heatBox = document.getElementById("toggle-heat");
+  var externalBox = document.getElementById("toggle-external");
+  var zonesBox = document.getElementById("toggle-zones");
+  var EXTERNAL_COLOUR = "#6a3d9a";
+  var ZONE_COLOUR = "#5b6470";
 
   var map = SkyMap.createMap(element);
+  // Reference zones sit in a pane below the overlay pane, so the site's rings stay on top.
+  map.createPane("skymap-zones").style.zIndex = 350;
   SkyMap.addSite(map, data.site);
-  SkyMap.legend(map, SkyMap.siteLegendItems(data.site).concat(SkyMap.severityLegendItems()));
+  SkyMap.legend(
+    map,
+    SkyMap.siteLegendItems(data.site)
+      .concat(SkyMap.severityLegendItems())
+      .concat([
+        { label: labels.external, colour: EXTERNAL_COLOUR, kind: "diamond" },
+        { label: labels.zones, colour: ZONE_COLOUR, kind: "line" },
+      ]),
+  );
 
   var incidents = null;
   var shown = null;
@@ -55,20 +72,123 @@
     draw();
   });
 
-  say(labels.loading);
-  window
-    .fetch(data.dataUrl, {
-      credentials: "same-origin",
-      headers: { Accept: "application/geo+json" },
-    })
-    .then(function (response) {
-      return response.json().then(function (body) {
+  function getGeoJSON(url) {
+    return window
+      .fetch(url, {
+        credentials: "same-origin",
+        headers: { Accept: "application/geo+json" },
+      })
+      .then(function (response) {
         if (!response.ok) {
-          throw new Error(body.message || response.statusText);
+          // Our endpoints explain a refusal as JSON {message} or as plain text.
+          return response.text().then(function (text) {
+            var message = text;
+            try {
+              message = JSON.parse(text).message || text;
+            } catch (ignored) {
+              // plain text already
+            }
+            throw new Error(message || response.statusText);
+          });
         }
-        return body;
+        return response.json();
       });
-    })
+  }
+
+  function externalPopup(props) {
+    // Built from text nodes: a summary is third-party text, shown verbatim, never as HTML.
+    var box = document.createElement("div");
+    var when = document.createElement("strong");
+    when.textContent = labels.reported.replace(
+      "%(date)s",
+      [props.date, props.time_text].filter(Boolean).join(" "),
+    );
+    box.appendChild(when);
+    var place = [props.city, props.state].filter(Boolean).join(", ");
+    if (place) {
+      var where = document.createElement("div");
+      where.textContent = labels.place.replace("%(place)s", place);
+      box.appendChild(where);
+    }
+    var summary = document.createElement("p");
+    summary.className = "skymap-popup-summary";
+    summary.textContent = props.summary;
+    box.appendChild(summary);
+    return box;
+  }
+
+  function externalLayer(geojson) {
+    return L.featureGroup(
+      geojson.features.map(function (feature) {
+        var props = feature.properties;
+        var xy = feature.geometry.coordinates;
+        var lng = xy[0] + 360 * Math.round((data.nearLng - xy[0]) / 360);
+        var marker = L.marker([xy[1], lng], {
+          icon: L.divIcon({ className: "skymap-external", iconSize: [12, 12], html: "<span></span>" }),
+          title: [props.date, props.city].filter(Boolean).join(" · "),
+          keyboard: true,
+        });
+        marker.bindPopup(function () {
+          return externalPopup(props);
+        });
+        marker.on("add", function () {
+          var el = marker.getElement();
+          if (el) {
+            el.dataset.externalReport = String(feature.id);
+          }
+        });
+        return marker;
+      }),
+    );
+  }
+
+  function zonesLayer(geojson) {
+    return L.geoJSON(geojson, {
+      pane: "skymap-zones",
+      style: {
+        className: "skymap-zone",
+        color: ZONE_COLOUR,
+        weight: 1.5,
+        fill: false,
+      },
+      onEachFeature: function (feature, layer) {
+        var props = feature.properties || {};
+        var name = props.name || props.identifier || "";
+        if (name) {
+          layer.bindTooltip(name, { sticky: true });
+        }
+      },
+    });
+  }
+
+  function toggled(box, url, build) {
+    var layer = null;
+    function sync() {
+      if (!layer) {
+        return;
+      }
+      if (box.checked) {
+        layer.addTo(map);
+      } else {
+        map.removeLayer(layer);
+      }
+    }
+    box.addEventListener("change", sync);
+    getGeoJSON(url)
+      .then(function (geojson) {
+        layer = build(geojson);
+        sync();
+      })
+      .catch(function (error) {
+        say(labels.layerFailed.replace("%(reason)s", error.message));
+      });
+  }
+
+  toggled(zonesBox, data.zonesUrl, zonesLayer);
+  toggled(externalBox, data.externalUrl, externalLayer);
+
+  say(labels.loading);
+  getGeoJSON(data.dataUrl)
     .then(function (geojson) {
       incidents = geojson;
       var count = geojson.features.length;

@@ -53,3 +53,13 @@ def may_see_personal_data(user, site):
     """Whether `user` may see the operator personal data of `site`'s incidents."""
     site_ids = personal_data_site_ids(user)
     return site_ids is None or _site_id(site) in site_ids
+
+
+def redact_in_memory(incident, drones=()):
+    """Blank the operator fields of already loaded objects (never saved), so a page or report
+    built from them cannot show what the user may not see, whatever its template does."""
+    incident.operator_description = ""
+    for drone in drones:
+        drone.operator_id = ""
+        drone.operator_location = None
+        drone.takeoff_location = None

@@ -1,18 +1,25 @@
 """Operator personal data: who sees it, redaction everywhere else, and retention."""
 
+import csv
 import io
 import json
+import zipfile
 from datetime import timedelta
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
+from incidents import services
 from incidents.audit.verify import verify
+from incidents.choices import Status
+from incidents.exports.jobs import export_to_file
 from incidents.models import AuditEntry, RegulatorGrant
 from incidents.privacy import may_see_personal_data
+from incidents.reports import render_incident_report
 
 from .conftest import _user
 from .test_audit import run_verify, triggers_off
@@ -42,6 +49,7 @@ def with_operator(record, site_a):
         incident = record(
             site,
             first_seen=timezone.now() - timedelta(days=days_ago),
+            status=Status.SUBMITTED,
             operator_seen=True,
             operator_description=DESCRIPTION,
             drones=[
@@ -88,6 +96,141 @@ def test_who_may_see_operator_data_of_site_a(personas, police, site_a, persona, 
 
 def test_police_grant_does_not_reach_other_sites(police, site_b):
     assert may_see_personal_data(police, site_b) is False
+
+
+SEES = {
+    "staff_a": True,
+    "supervisor_a": True,
+    "regulator": False,
+    "police": True,
+    "admin": True,
+}
+VIEWERS = sorted(SEES)
+
+
+@pytest.fixture
+def people(personas, police):
+    return {**personas, "police": police}
+
+
+@pytest.mark.parametrize("persona", VIEWERS)
+def test_incident_page_and_map_show_operator_data_only_to_those_who_need_it(
+    client, people, with_operator, persona
+):
+    incident = with_operator()
+    client.force_login(people[persona])
+    response = client.get(reverse("incident_detail", args=[incident.reference]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    features = {f["properties"]["kind"] for f in response.context["features"]["features"]}
+    assert (OPERATOR_ID in page) is SEES[persona]
+    assert (DESCRIPTION in page) is SEES[persona]
+    assert ({"operator", "takeoff"} <= features) is SEES[persona]
+    assert ("Redacted: operator personal data" in page) is not SEES[persona]
+    assert "1581F5FJC23A0001" in page  # the drone itself is shown to all
+
+
+@pytest.mark.parametrize("persona", VIEWERS)
+def test_api_redacts_operator_data(client, people, with_operator, persona):
+    incident = with_operator()
+    client.force_login(people[persona])
+    feature = client.get(f"/api/v1/incidents/{incident.reference}/").json()
+    drones = client.get(f"/api/v1/incidents/{incident.reference}/drones/").json()
+    drone = drones["features"][0]["properties"]
+    listed = client.get("/api/v1/incidents/").json()["features"][0]["properties"]
+    if SEES[persona]:
+        assert feature["properties"]["operator_description"] == DESCRIPTION
+        assert listed["operator_description"] == DESCRIPTION
+        assert drone["operator_id"] == OPERATOR_ID
+        assert drone["operator_location"]["type"] == "Point"
+    else:
+        assert feature["properties"]["operator_description"] == ""
+        assert listed["operator_description"] == ""
+        assert (drone["operator_id"], drone["operator_location"]) == ("", None)
+        assert drone["takeoff_location"] is None
+    assert drone["uas_id"] == "1581F5FJC23A0001"
+
+
+def test_api_key_never_sees_operator_data(client, with_operator, supervisor_a, site_a):
+    incident = with_operator()
+    _key, token = services.create_api_key(
+        created_by=supervisor_a, name="BI", purpose="read", sites=[site_a]
+    )
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {token}"}
+    drones = client.get(f"/api/v1/incidents/{incident.reference}/drones/", **headers).json()
+    assert drones["features"][0]["properties"]["operator_id"] == ""
+
+
+@pytest.mark.parametrize("persona", VIEWERS)
+def test_csv_export_redacts_operator_data_and_says_so(tmp_path, people, with_operator, persona):
+    with_operator()
+    path = tmp_path / "out.csv"
+    job = export_to_file("csv", path, "", people[persona])
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 1
+    shown = rows[0]["operator_description"]
+    manifest = json.loads(path.with_name("out.csv.manifest.json").read_text())
+    assert manifest == job.manifest
+    if SEES[persona]:
+        assert shown == DESCRIPTION and manifest["personal_data"] == "included"
+    else:
+        assert shown == "" and manifest["personal_data"] == "personal data redacted"
+
+
+@pytest.mark.parametrize("persona", VIEWERS)
+def test_geojson_export_leaves_out_operator_and_takeoff_points(
+    tmp_path, people, with_operator, persona
+):
+    with_operator()
+    path = tmp_path / "out.zip"
+    export_to_file("geojson", path, "", people[persona])
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        text = "".join(archive.read(n).decode() for n in names)
+    assert ("drone_operators.geojson" in names) is SEES[persona]
+    assert (OPERATOR_ID in text) is SEES[persona]
+
+
+@pytest.mark.parametrize("persona", VIEWERS)
+def test_pdf_report_redacts_operator_data(client, people, with_operator, persona):
+    from pypdf import PdfReader
+
+    incident = with_operator()
+    client.force_login(people[persona])
+    response = client.get(reverse("incident_report_pdf", args=[incident.reference]))
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    # Table cells wrap long IDs over lines: compare without whitespace.
+    text = "".join("".join(page.extract_text() for page in reader.pages).split())
+    assert (OPERATOR_ID in text) is SEES[persona]
+    assert ("".join(DESCRIPTION.split()) in text) is SEES[persona]
+    assert ("[redacted]" in text) is not SEES[persona]
+
+
+def test_pdf_report_from_the_command_line_is_complete(with_operator):
+    from pypdf import PdfReader
+
+    content = render_incident_report(with_operator())
+    text = "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
+    assert OPERATOR_ID in text and "".join(DESCRIPTION.split()) in text
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("staff_a", 200), ("regulator", 404), ("police", 200), ("staff_b", 200), ("admin", 200)],
+)
+def test_repeat_operator_page_only_for_those_who_may_see_operator_ids(
+    client, people, with_operator, persona, status
+):
+    incident = with_operator()
+    client.force_login(people[persona])
+    response = client.get(reverse("repeat_operator", args=[OPERATOR_ID]))
+    assert response.status_code == status
+    if status == 200:
+        # staff_b may look up operators at DPS, but never finds CGK's incidents.
+        shown = incident.reference in response.content.decode()
+        assert shown is (persona != "staff_b")
 
 
 # --- retention ----------------------------------------------------------------------------

@@ -49,6 +49,7 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdmin):
         (None, {"fields": ["code", "name", "kind", "active", "timezone"]}),
         ("Perimeter and alert rings", {"fields": ["perimeter", "zone_radii_m"]}),
         ("Contact", {"fields": ["address", "contact_name", "contact_phone", "contact_email"]}),
+        ("Privacy", {"fields": ["personal_data_retention_days"]}),
     ]
 
     def formfield_for_dbfield(self, db_field, request=None, **kwargs):
@@ -73,7 +74,8 @@ class SiteMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(RegulatorGrant)
 class RegulatorGrantAdmin(admin.ModelAdmin):
-    list_display = ["user", "authority", "created_at"]
+    list_display = ["user", "authority", "sees_personal_data", "created_at"]
+    list_filter = ["sees_personal_data"]
     search_fields = ["user__username", "authority", "sites__code"]
     filter_horizontal = ["sites"]
     autocomplete_fields = ["user"]

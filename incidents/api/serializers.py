@@ -20,8 +20,31 @@ from ..models import (
     Site,
     TimelineEntry,
 )
+from ..privacy import DRONE_FIELDS, INCIDENT_FIELDS, may_see_personal_data
 from ..services.incidents import EDITABLE_FIELDS
 from ..services.ingest import DetectionInput
+
+
+class RedactPersonalData:
+    """Blank the operator personal data of objects whose site the caller may not see it for
+    (see incidents.privacy); API keys act as no person and never see it."""
+
+    personal_fields = ()
+
+    def _site_id(self, instance):
+        raise NotImplementedError
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if may_see_personal_data(user, self._site_id(instance)):
+            return data
+        values = data.get("properties", data)
+        for name in self.personal_fields:
+            if name in values:
+                values[name] = "" if isinstance(values[name], str) else None
+        return data
 
 
 class SiteSerializer(GeoFeatureModelSerializer):
@@ -32,8 +55,13 @@ class SiteSerializer(GeoFeatureModelSerializer):
         fields = ["code", "name", "kind", "timezone", "zone_radii_m", "active"]
 
 
-class IncidentSerializer(GeoFeatureModelSerializer):
+class IncidentSerializer(RedactPersonalData, GeoFeatureModelSerializer):
     """An incident as a GeoJSON Feature at its location; derived fields are read-only."""
+
+    personal_fields = INCIDENT_FIELDS
+
+    def _site_id(self, instance):
+        return instance.site_id
 
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.none())
     reported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -118,8 +146,13 @@ class IncidentSerializer(GeoFeatureModelSerializer):
         return {k: v for k, v in self.validated_data.items() if k in EDITABLE_FIELDS}
 
 
-class DroneSerializer(GeoFeatureModelSerializer):
+class DroneSerializer(RedactPersonalData, GeoFeatureModelSerializer):
     """A drone of an incident as a GeoJSON Feature along its track (null without one)."""
+
+    personal_fields = DRONE_FIELDS
+
+    def _site_id(self, instance):
+        return instance.incident.site_id
 
     class Meta:
         model = Drone

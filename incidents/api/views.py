@@ -131,7 +131,10 @@ class IncidentViewSet(
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def drones(self, request, reference=None):
         incident = self.get_object()
-        return Response(DroneSerializer(incident.drones.all(), many=True).data)
+        serializer = DroneSerializer(
+            incident.drones.all(), many=True, context=self.get_serializer_context()
+        )
+        return Response(serializer.data)
 
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def timeline(self, request, reference=None):

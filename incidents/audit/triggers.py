@@ -5,11 +5,17 @@ Row triggers on every audited table append an entry with the row's values before
 trigger on the audit table numbers and seals each new entry with SHA-256 over its content
 and the previous entry's hash.
 
+Operator personal data (PERSONAL_COLUMNS) is logged as the SHA-256 of its value, never the
+value: when retention clears it, the log still proves that a value existed and when it was
+removed, without keeping it.
+
 `uninstall()` runs before every `migrate` and `install()` after it (and so after a test
 database is built): it recreates the triggers from the tables' current columns, then writes a
 "baseline" entry for each row of a table the log has never seen (rows that existed before
 the audit log did).
 """
+
+import json
 
 from django.db import connection as default_connection
 
@@ -37,6 +43,13 @@ AUDITED_TABLES = {
     "auth_user_groups": (),
     "auth_user_user_permissions": (),
     "auth_group_permissions": (),
+}
+
+# Columns holding personal data of drone operators, logged as a SHA-256 hex digest of the
+# value (NULL and "" log as null). Geometry is hashed as its text form.
+PERSONAL_COLUMNS = {
+    "incidents_incident": ("operator_description",),
+    "incidents_drone": ("operator_id", "operator_location", "takeoff_location"),
 }
 
 # The text each entry's hash covers; AuditEntry.content() builds the same in Python.
@@ -84,11 +97,14 @@ def _sqlite_geometry_columns(connection, table):
 def sqlite_row_json(connection, table, excluded, alias):
     """SQL for a row of `table` (named `alias`: NEW, OLD or a table alias) as a JSON object."""
     geometry = _sqlite_geometry_columns(connection, table)
+    personal = PERSONAL_COLUMNS.get(table, ())
     parts = []
     for name in _columns(connection, table, excluded):
         value = f'{alias}."{name}"'
         if name.lower() in geometry:
             value = f"AsText({value})"
+        if name in personal:
+            value = f"skyledger_sha256(NULLIF(CAST({value} AS TEXT), ''))"
         parts.append(f"'{name}', {value}")
     slices = [
         "json_object(" + ", ".join(parts[i : i + _SQLITE_JSON_SLICE]) + ")"
@@ -150,15 +166,45 @@ def _sqlite_statements(connection):
 _PG_NOW = "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 _PG_FUNCTIONS = [
+    # A row as the log keeps it. Each argument names a column to leave out, or, prefixed
+    # with "#", a personal column to replace by the SHA-256 of its value.
+    """
+CREATE OR REPLACE FUNCTION skyledger_audit_json(row_v jsonb, args text[])
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    arg text;
+    col text;
+BEGIN
+    IF row_v IS NULL THEN RETURN NULL; END IF;
+    FOREACH arg IN ARRAY args LOOP
+        IF left(arg, 1) = '#' THEN
+            col := substr(arg, 2);
+            IF row_v ? col THEN
+                row_v := jsonb_set(row_v, ARRAY[col], CASE
+                    WHEN NULLIF(row_v->>col, '') IS NULL THEN 'null'::jsonb
+                    ELSE to_jsonb(encode(sha256(convert_to(row_v->>col, 'UTF8')), 'hex'))
+                END);
+            END IF;
+        ELSE
+            row_v := row_v - arg;
+        END IF;
+    END LOOP;
+    RETURN row_v;
+END $$
+""",
     f"""
 CREATE OR REPLACE FUNCTION skyledger_audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     old_v jsonb;
     new_v jsonb;
-    excluded text[] := CASE WHEN TG_NARGS = 0 THEN '{{}}'::text[] ELSE TG_ARGV END;
+    args text[] := CASE WHEN TG_NARGS = 0 THEN '{{}}'::text[] ELSE TG_ARGV END;
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN old_v := to_jsonb(OLD) - excluded; END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN new_v := to_jsonb(NEW) - excluded; END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        old_v := skyledger_audit_json(to_jsonb(OLD), args);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        new_v := skyledger_audit_json(to_jsonb(NEW), args);
+    END IF;
     IF TG_OP = 'UPDATE' AND old_v = new_v THEN RETURN NULL; END IF;
     INSERT INTO {AUDIT_TABLE} (at, action, table_name, object_pk, old_values, new_values, actor)
     VALUES ({_PG_NOW}, lower(TG_OP), TG_TABLE_NAME,
@@ -195,15 +241,19 @@ END $$
 ]
 
 
-def pg_row_json(excluded, alias):
-    array = "ARRAY[" + ", ".join(f"'{c}'" for c in excluded) + "]::text[]"
-    return f"(to_jsonb({alias}) - {array})::text"
+def _pg_arguments(table, excluded):
+    return [*excluded, *(f"#{c}" for c in PERSONAL_COLUMNS.get(table, ()))]
+
+
+def pg_row_json(table, excluded, alias):
+    array = "ARRAY[" + ", ".join(f"'{a}'" for a in _pg_arguments(table, excluded)) + "]::text[]"
+    return f"skyledger_audit_json(to_jsonb({alias}), {array})::text"
 
 
 def _pg_statements(connection):
     statements = list(_PG_FUNCTIONS)
     for table, excluded in audited_tables(connection).items():
-        arguments = ", ".join(f"'{c}'" for c in excluded)
+        arguments = ", ".join(f"'{a}'" for a in _pg_arguments(table, excluded))
         statements += [
             f'DROP TRIGGER IF EXISTS audit_row ON "{table}"',
             f'CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
@@ -223,7 +273,7 @@ def _pg_statements(connection):
 def row_json_sql(connection, table, excluded, alias):
     """SQL for a row's JSON exactly as the triggers write it, for `verify`."""
     if connection.vendor == "postgresql":
-        return pg_row_json(excluded, alias)
+        return pg_row_json(table, excluded, alias)
     return sqlite_row_json(connection, table, excluded, alias)
 
 
@@ -255,6 +305,45 @@ def install(connection=default_connection):
                 f'FROM "{table}" t ORDER BY t.id',
                 [table],
             )
+        _rebaseline_plain_personal_data(connection, cursor, tables)
+
+
+def _is_digest(value):
+    return value is None or (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _rebaseline_plain_personal_data(connection, cursor, tables):
+    """Logs written before personal columns were hashed hold their values in plain text, so
+    today's hashed rows would no longer match their newest entry. Write a fresh baseline for
+    just those rows; the older entries keep what they held (an append-only log cannot forget)."""
+    for table in PERSONAL_COLUMNS.keys() & tables.keys():
+        cursor.execute(
+            f"SELECT object_pk, new_values FROM {AUDIT_TABLE} "
+            "WHERE table_name = %s AND seq IS NOT NULL ORDER BY seq",
+            [table],
+        )
+        latest = dict(cursor.fetchall())
+        stale = []
+        for pk, values in latest.items():
+            if not values:
+                continue
+            row = json.loads(values)
+            if not all(_is_digest(row.get(c)) for c in PERSONAL_COLUMNS[table] if c in row):
+                stale.append(int(pk))
+        if not stale:
+            continue
+        row = row_json_sql(connection, table, tables[table], "t")
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            cursor.execute(
+                f"INSERT INTO {AUDIT_TABLE} "
+                "(at, action, table_name, object_pk, old_values, new_values, actor) "
+                f"SELECT '', 'baseline', %s, CAST(t.id AS TEXT), NULL, {row}, NULL "
+                f'FROM "{table}" t WHERE t.id IN ({", ".join(["%s"] * len(chunk))}) ORDER BY t.id',
+                [table, *chunk],
+            )
 
 
 def uninstall(connection=default_connection):
@@ -265,6 +354,7 @@ def uninstall(connection=default_connection):
                 cursor.execute(f'DROP TRIGGER IF EXISTS audit_row ON "{table}"')
             for function in ("audit_row", "audit_seal", "audit_append_only"):
                 cursor.execute(f"DROP FUNCTION IF EXISTS skyledger_{function}() CASCADE")
+            cursor.execute("DROP FUNCTION IF EXISTS skyledger_audit_json(jsonb, text[])")
         else:
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'audit_%'"

@@ -5,18 +5,23 @@ from django.db.models import Count, Max, Min
 from django.urls import reverse
 
 from ..models import Drone, Incident
+from ..privacy import may_see_personal_data, personal_data_site_ids
 
 
 def incidents_with(user, *, uas_id=None, operator_id=None):
-    """Incidents the user may see with a drone of this UAS ID (or operator ID), newest first."""
-    drones = (
-        Drone.objects.filter(uas_id=uas_id)
-        if uas_id
-        else Drone.objects.filter(operator_id=operator_id)
-    )
+    """Incidents the user may see with a drone of this UAS ID (or operator ID), newest first.
+    An operator ID is personal data: it is looked up only at sites whose operator data the
+    user may see."""
+    incidents = Incident.objects.visible_to(user)
+    if uas_id:
+        drones = Drone.objects.filter(uas_id=uas_id)
+    else:
+        drones = Drone.objects.filter(operator_id=operator_id)
+        site_ids = personal_data_site_ids(user)
+        if site_ids is not None:
+            incidents = incidents.filter(site_id__in=site_ids)
     return (
-        Incident.objects.visible_to(user)
-        .filter(pk__in=drones.values("incident_id"))
+        incidents.filter(pk__in=drones.values("incident_id"))
         .select_related("site")
         .order_by("-first_seen")
     )
@@ -48,6 +53,8 @@ def seen_before(incident, user):
         ("uas_ids", "uas_id", 0, "repeat_uas"),
         ("operator_ids", "operator_id", 1, "repeat_operator"),
     ):
+        if column == "operator_id" and not may_see_personal_data(user, incident.site_id):
+            continue
         for value in dict.fromkeys(d[index] for d in drones if d[index]):
             earlier = incidents_with(user, **{column: value}).filter(
                 first_seen__lt=incident.first_seen

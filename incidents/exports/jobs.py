@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from .. import audit
 from ..filters import IncidentFilter
 from ..models import ExportChannel, ExportJob, ExportStatus, Incident
+from ..privacy import personal_data_site_ids
 from ..services.errors import ServiceError
 from . import manifest, registry
 
@@ -173,6 +174,8 @@ def write_export(exporter, queryset, folder, job, filename=None):
         generated_at=job.created_at,
         progress=progress,
         sequence=job.pk,
+        # No requester: `export_incidents` without --user, run by the server's operator.
+        personal_site_ids=personal_data_site_ids(job.requested_by or operator()),
     )
     filename = filename or exporter.filename(source)
     path = Path(folder) / filename
@@ -192,6 +195,7 @@ def write_export(exporter, queryset, folder, job, filename=None):
             "format": exporter.identifier,
             "filter": job.filter_query,
             "records": count,
+            "personal_data": document["personal_data"],
             "file": filename,
             "sha256": digest,
         },

@@ -44,6 +44,11 @@ def build(source, exporter, files, record_count):
         "filter": source.filter_description(),
         "filter_query": source.filter_query,
         "record_count": record_count,
+        # Operator IDs, operator and take-off points and descriptions, where the exporting
+        # person may not see them (incidents.privacy), are blank in the files.
+        "personal_data": (
+            "personal data redacted" if source.redacts_personal_data() else "included"
+        ),
         "files": files,
         "hash_algorithm": "SHA-256",
         "audit_chain_head": audit.chain_head(),

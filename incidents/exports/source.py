@@ -61,6 +61,12 @@ DRONE_FIELDS = (
 )
 
 
+def _redact_drone(drone):
+    drone["operator_id"] = ""
+    drone["operator_location"] = None
+    drone["takeoff_location"] = None
+
+
 def utc_text(value):
     """ISO 8601 in UTC with a Z, to the second; empty for no time."""
     if value is None:
@@ -91,6 +97,9 @@ class ExportSource:
     # Under SQLite's historical limit of 999 parameters per query.
     chunk_size: int = 900
     sequence: int = 1  # the export's number, for file names that must count up (E5X)
+    # The sites whose operator personal data the exporting person may see (None: every site;
+    # see incidents.privacy). Elsewhere operator fields are blanked and their points left out.
+    personal_site_ids: set | None = None
     _count: int | None = field(default=None, repr=False)
     _ids: array | None = field(default=None, repr=False)
 
@@ -130,6 +139,7 @@ class ExportSource:
                 row["id"]: row
                 for row in Incident.objects.filter(pk__in=chunk).values(
                     *INCIDENT_FIELDS,
+                    "site_id",
                     site_code=F("site__code"),
                     site_name=F("site__name"),
                     site_timezone=F("site__timezone"),
@@ -156,18 +166,41 @@ class ExportSource:
         for row in batch:
             point = row.pop("location")
             row["lon"], row["lat"] = point.x, point.y
+            site_id = row.pop("site_id")
+            hidden = not self.shows_personal_data(site_id)
+            if hidden:
+                row["operator_description"] = ""
             if with_drones:
                 row["drones"] = drones.get(row["id"], [])
+                if hidden:
+                    for drone in row["drones"]:
+                        _redact_drone(drone)
             yield row
+
+    def shows_personal_data(self, site_id):
+        return self.personal_site_ids is None or site_id in self.personal_site_ids
+
+    def redacts_personal_data(self):
+        """Whether any exported incident's operator data is withheld from this export."""
+        if self.personal_site_ids is None:
+            return False
+        return self.queryset.exclude(site_id__in=self.personal_site_ids).exists()
 
     def drones(self):
         """Every drone record of the exported incidents, with its incident's reference."""
         for chunk in self._chunks():
-            yield from (
+            for drone in (
                 Drone.objects.filter(incident_id__in=chunk)
                 .order_by("pk")
-                .values(*DRONE_FIELDS, reference=F("incident__reference"))
-            )
+                .values(
+                    *DRONE_FIELDS,
+                    reference=F("incident__reference"),
+                    incident_site_id=F("incident__site_id"),
+                )
+            ):
+                if not self.shows_personal_data(drone.pop("incident_site_id")):
+                    _redact_drone(drone)
+                yield drone
 
     def sites(self):
         """The sites that have at least one exported incident."""

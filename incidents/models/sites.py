@@ -10,6 +10,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from shapely import wkb
 
 from .. import geo
@@ -103,6 +104,16 @@ class Site(models.Model):
     contact_phone = models.CharField(max_length=50, blank=True)
     contact_email = models.EmailField(blank=True)
     active = models.BooleanField(default=True)
+    personal_data_retention_days = models.PositiveIntegerField(
+        _("personal data retention (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days after an incident's first sighting that its operator data (operator ID, "
+            "operator and take-off points, operator description) is kept; "
+            "`manage.py apply_retention` clears it after that. Empty: keep it."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -203,6 +214,15 @@ class RegulatorGrant(models.Model):
         max_length=200, help_text="e.g. Directorate General of Civil Aviation"
     )
     sites = models.ManyToManyField(Site, related_name="regulator_grants")
+    sees_personal_data = models.BooleanField(
+        _("sees operator personal data"),
+        default=False,
+        help_text=_(
+            "Operator IDs, operator and take-off points and operator descriptions of these "
+            "sites' incidents. Grant it to authorities that pursue operators (police), "
+            "not to those that only need statistics."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

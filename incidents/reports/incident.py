@@ -8,6 +8,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, Spacer
 
 from ..choices import Behaviour, DetectionMethod
+from ..privacy import REDACTED, redact_in_memory
 from . import maps
 from .document import (
     FRAME_WIDTH,
@@ -68,10 +69,14 @@ def load(incident):
     )
 
 
-def render_incident_report(incident, *, generated_at=None):
-    """The incident report as PDF bytes."""
+def render_incident_report(incident, *, generated_at=None, personal_data=True):
+    """The incident report as PDF bytes. With personal_data=False (see incidents.privacy)
+    the operator's ID, positions and description are left out, of the map too."""
     generated_at = generated_at or timezone.now()
     incident, drones, actions, timeline, evidence = load(incident)
+    if not personal_data:
+        redact_in_memory(incident, drones)
+    withheld = "" if personal_data else str(REDACTED)
     site = incident.site
     zone = site.tzinfo
     story = [
@@ -212,7 +217,7 @@ def render_incident_report(incident, *, generated_at=None):
                     (_("Payload seen"), yes_no(incident.payload_seen)),
                     (_("Payload"), incident.payload_description),
                     (_("Operator seen"), yes_no(incident.operator_seen)),
-                    (_("Operator"), incident.operator_description),
+                    (_("Operator"), incident.operator_description or withheld),
                     (_("Authority reference"), incident.authority_reference),
                     (_("Computed severity"), incident.get_computed_severity_display()),
                     (_("Severity"), severity),
@@ -260,9 +265,9 @@ def render_incident_report(incident, *, generated_at=None):
                     str(number),
                     uas or "—",
                     model,
-                    drone.operator_id or "—",
-                    coordinates(drone.operator_location) or "—",
-                    coordinates(drone.takeoff_location) or "—",
+                    drone.operator_id or withheld or "—",
+                    coordinates(drone.operator_location) or withheld or "—",
+                    coordinates(drone.takeoff_location) or withheld or "—",
                     track or "—",
                 ]
             )

@@ -21,12 +21,15 @@ from .incidents import (
     update_incident,
 )
 from .ingest import DetectionInput, ItemResult, ingest_detections
+from .privacy import RetentionResult, apply_retention
 
 __all__ = [
     "DetectionInput",
     "ItemResult",
+    "RetentionResult",
     "ServiceError",
     "add_comment",
+    "apply_retention",
     "change_status",
     "check_may_edit",
     "check_severity_override",

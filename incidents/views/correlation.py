@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from ..choices import PatternStatus, Role
 from ..correlation import events, repeats
 from ..models import Incident, Pattern
+from ..privacy import personal_data_site_ids
 from ..services import ServiceError, role_at
 
 
@@ -102,7 +103,10 @@ def repeat_uas(request, uas_id):
 
 @login_required
 def repeat_operator(request, operator_id):
-    """Every incident the user may see in which this operator ID was seen."""
+    """Every incident the user may see in which this operator ID was seen. Operator IDs are
+    personal data: someone who may see no site's operator data gets a 404, not a search."""
+    if personal_data_site_ids(request.user) == set():
+        raise Http404(_("No such page."))
     return _repeat_page(
         request,
         _("Operator ID"),

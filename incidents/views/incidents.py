@@ -31,6 +31,7 @@ from ..forms import (
 )
 from ..mapdata import site_layers
 from ..models import Incident
+from ..privacy import may_see_personal_data, redact_in_memory
 
 PAGE_SIZE = 50
 
@@ -266,7 +267,11 @@ def incident_detail(request, reference):
 
 def _detail_context(request, incident, **extra):
     drones = list(incident.drones.all())
+    sees_personal_data = may_see_personal_data(request.user, incident.site)
+    if not sees_personal_data:
+        redact_in_memory(incident, drones)
     context = {
+        "sees_personal_data": sees_personal_data,
         "incident": incident,
         "site": incident.site,
         "drones": drones,

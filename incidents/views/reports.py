@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from ..filters import IncidentFilter
 from ..models import Incident, Site
+from ..privacy import may_see_personal_data
 from ..reports import render_incident_report, render_summary_report
 from ..reports.forms import SummaryForm
 from ..reports.periods import day_bounds, iso, previous_period
@@ -28,7 +29,10 @@ def incident_report_pdf(request, reference):
         Incident.objects.visible_to(request.user).select_related("site", "reported_by"),
         reference=reference,
     )
-    return _pdf(render_incident_report(incident), f"{incident.reference}.pdf")
+    personal_data = may_see_personal_data(request.user, incident.site_id)
+    return _pdf(
+        render_incident_report(incident, personal_data=personal_data), f"{incident.reference}.pdf"
+    )
 
 
 @login_required

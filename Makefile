@@ -32,8 +32,14 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# SIZE=small (20k incidents, a few minutes), medium (200k) or large (1M, the default).
+# Each backend gets its own bench database: var/bench.sqlite3 and skyledger_bench.
+SIZE ?= large
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.run --backend spatialite --size $(SIZE)
+	DATABASE_URL=$$(SKYLEDGER_PG_DB=skyledger_bench scripts/postgis-db.sh) \
+		$(PY) -m bench.run --backend postgis --size $(SIZE)
 
 check: setup
 	$(PY) manage.py check

@@ -267,6 +267,11 @@ class Incident(models.Model):
             models.Index(fields=["site", "-first_seen"], name="incident_site_seen"),
             models.Index(fields=["status"], name="incident_status"),
             models.Index(fields=["severity"], name="incident_severity"),
+            # The rest back the list, map and export filters and the all-sites ordering.
+            models.Index(fields=["-first_seen"], name="incident_seen"),
+            models.Index(fields=["site", "status"], name="incident_site_status"),
+            models.Index(fields=["zone"], name="incident_zone"),
+            models.Index(fields=["source"], name="incident_source"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(drone_count__gte=1), name="drone_count_positive"),

@@ -240,6 +240,15 @@ def test_reference_zone_layer_by_bbox(client, personas):
     response = client.get(url, {"in_bbox": "6.8,46.3"})
     assert response.status_code == 400
     assert "four numbers" in response.content.decode()
+    # A box wholly inside a zone still gets that zone (not only partial overlaps).
+    tiny = "6.905,46.425,6.906,46.426"
+    inside = client.get(url, {"in_bbox": tiny}).json()["features"]
+    montreux = [f for f in response_features(client, url, montreux) if "Montreux" in str(f)]
+    assert montreux and any("Montreux" in str(f) for f in inside)
+
+
+def response_features(client, url, box):
+    return client.get(url, {"in_bbox": box}).json()["features"]
 
 
 def test_footprint_of_two_volumes_is_their_union():

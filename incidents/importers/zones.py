@@ -666,7 +666,7 @@ def reference_zones_geojson(bbox, zones=None):
     queryset = ReferenceZone.objects.all() if zones is None else zones
     selected = queryset.none()
     for box in boxes:
-        selected |= queryset.filter(geometry__bboverlaps=GeosPolygon.from_bbox(box))
+        selected |= queryset.filter(geometry__intersects=GeosPolygon.from_bbox(box))
     features = []
     for zone in selected.order_by("dataset", "identifier", "pk"):
         features.append(

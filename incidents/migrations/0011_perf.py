@@ -31,7 +31,7 @@ def repair_spatialite_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0009_ui_form"),
+        ("incidents", "0010_privacy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -241,11 +241,13 @@ def test_map_queries_do_not_grow_with_incidents(client, staff_a, record, site_a,
         return len(queries)
 
     record(site_a)
+    count_queries()  # warm the process-wide caches (content types, settings) first
     few = count_queries()
     for _ in range(15):
         record(site_a)
     assert count_queries() == few
-    assert few <= 6
+    # On PostGIS one more query names the signed-in user to the audit triggers.
+    assert few <= 7
 
 
 def test_site_across_180_gets_its_points_drawn_beside_it(client, admin_user, db):

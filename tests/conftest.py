@@ -5,7 +5,9 @@ of site A, a staff member of site B, a regulator granted site A only, an admin, 
 anonymous visitor.
 """
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -141,3 +143,33 @@ def record(staff_a):
 postgis_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostGIS: set DATABASE_URL=postgis://..."
 )
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright, never a downloaded browser -----
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-browser`, which installs chromium.")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # fixtures are still synchronous, so Django's async guard is lifted for these tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

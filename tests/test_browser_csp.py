@@ -10,8 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 
-from tests.test_browser import browser  # noqa: F401 (fixture)
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Runs before any page script; Playwright injects it outside the page's policy.
@@ -65,7 +63,7 @@ class Watched:
 
 
 @pytest.fixture
-def watched(browser, live_server):  # noqa: F811
+def watched(browser, live_server):
     blocked = []
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     ours = urlsplit(live_server.url).netloc

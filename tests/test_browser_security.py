@@ -3,7 +3,7 @@
 import pytest
 from django_otp.oath import TOTP
 
-from tests.test_browser import browser, page, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import page, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

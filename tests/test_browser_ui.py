@@ -5,7 +5,6 @@ other than the test server is aborted and recorded, so the pages are proven to w
 Screenshots of the pages at 375 px and 1280 px go to docs/screenshots/.
 """
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,34 +16,8 @@ from incidents.models import Incident
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WIDTHS = {"phone": (375, 740), "desk": (1280, 900)}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test-browser`, which installs chromium.")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # fixtures are synchronous, so Django's async guard is lifted for these tests.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -33,13 +33,15 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 # SIZE=small (20k incidents, a few minutes), medium (200k) or large (1M, the default).
-# Each backend gets its own bench database: var/bench.sqlite3 and skyledger_bench.
+# Each backend and size gets its own bench database (var/bench-$(SIZE).sqlite3 and
+# skyledger_bench_$(SIZE)), generated once and reused; BENCH_ARGS=--fresh makes it again.
 SIZE ?= large
+BENCH_ARGS ?=
 bench: setup
 	$(PY) -m bench
-	$(PY) -m bench.run --backend spatialite --size $(SIZE)
-	DATABASE_URL=$$(SKYLEDGER_PG_DB=skyledger_bench scripts/postgis-db.sh) \
-		$(PY) -m bench.run --backend postgis --size $(SIZE)
+	$(PY) -m bench.run --backend spatialite --size $(SIZE) $(BENCH_ARGS)
+	DATABASE_URL=$$(SKYLEDGER_PG_DB=skyledger_bench_$(SIZE) SKYLEDGER_PG_KEEP=1 scripts/postgis-db.sh) \
+		$(PY) -m bench.run --backend postgis --size $(SIZE) $(BENCH_ARGS)
 
 check: setup
 	$(PY) manage.py check

@@ -13,6 +13,7 @@ hold one insert entry per generated incident; it is not a database to verify_aud
 """
 
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -240,6 +241,45 @@ def generate(count, seed=SEED, log=print):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     log(f"generated {count:,} incidents over {SITES} sites in {time.perf_counter() - started:.1f}s")
+
+
+def ensure(count, seed=SEED, fresh=False, log=print):
+    """Generate the data set unless this database already holds it (same count and seed).
+
+    A data set is marked complete only after its last row is in (table bench_meta), so an
+    interrupted generation is thrown away and made again.
+    """
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if "bench_meta" in tables and not fresh:
+            cursor.execute("SELECT incidents, seed FROM bench_meta")
+            if cursor.fetchall() == [(count, seed)]:
+                log(f"reusing the data set of {count:,} incidents (seed {seed})")
+                return
+    if Site.objects.exists() or "bench_meta" in tables:
+        _empty_database()
+    generate(count, seed=seed, log=log)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_meta (incidents integer, seed integer)")
+        cursor.execute("INSERT INTO bench_meta VALUES (%s, %s)", [count, seed])
+
+
+def _empty_database():
+    """Start from an empty, migrated database (this is only ever a bench database)."""
+    if connection.vendor == "postgresql":
+        name = connection.settings_dict["NAME"]
+        assert "bench" in name, f"refusing to empty {name}: not a bench database"
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute("CREATE SCHEMA public")
+            cursor.execute("CREATE EXTENSION postgis")
+    else:
+        path = str(connection.settings_dict["NAME"])
+        assert "bench" in path, f"refusing to empty {path}: not a bench database"
+        connection.close()
+        os.unlink(path)
+    call_command("migrate", verbosity=0)
 
 
 def describe():

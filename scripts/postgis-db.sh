@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the local PostgreSQL has PostGIS and a fresh database with the extension,
-# then print its DATABASE_URL. Used by `make test-postgis` and .ci/run.
+# then print its DATABASE_URL. With SKYLEDGER_PG_KEEP=1 an existing database is kept. Used by `make test-postgis` and .ci/run.
 # PGHOST/PGPORT/PGUSER and SKYLEDGER_PG_DB override the defaults (127.0.0.1, 5432, postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +20,12 @@ if [ -d /etc/postgresql ]; then
     fi
 fi
 pg_isready -q || { log "No PostgreSQL answers at $PGHOST:$PGPORT."; exit 1; }
-psql -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >&2
-psql -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB" >&2
+if [ -n "${SKYLEDGER_PG_KEEP:-}" ] && psql -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+    log "Keeping the existing database $DB (SKYLEDGER_PG_KEEP)"
+else
+    psql -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >&2
+    psql -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB" >&2
+fi
 psql -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS postgis" >&2
 log "Fresh database $DB with PostGIS $(psql -At -d "$DB" -c 'SELECT postgis_lib_version()')"
 echo "postgis://$PGUSER@$PGHOST:$PGPORT/$DB"

@@ -468,7 +468,8 @@ def read_plan(handle, file_name, report, *, site=None):
             % {"file": file_name, "error": error},
         )
         return plan
-    plan.sites = {s.pk: s for s in reader.sites.values() if s.pk in {v["site_id"] for v in good}}
+    used = {values["site_id"] for values in good}
+    plan.sites = {s.pk: s for s in reader.sites.values() if s.pk in used}
     _derive(plan, good, reader)
     _leave_out_known(plan, reader)
     return plan

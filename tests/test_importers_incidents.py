@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -221,7 +222,7 @@ FIELDS = (
 def test_an_export_imports_back_and_a_second_import_changes_nothing(exported, site_a):
     originals = {i.reference: i for i in Incident.objects.all()}
     report = run(exported.read_bytes(), "export.csv")
-    assert report.problems == []
+    assert (report.problems, report.notes) == ([], [])
     assert report.created == 3
     copies = Incident.objects.filter(source="import")
     assert sorted(c.external_id for c in copies) == sorted(originals)
@@ -272,12 +273,12 @@ def test_columns_of_the_export_format_are_checked_too(site_a):
     header += ["payload_seen", "payload_description", "altitude_m", "severity"]
     lon, lat = north_of(site_a, 0)
     ok = [site_a.code, "2025-06-01T01:00:00Z", lat, lon, "90", "false", "", "", ""]
-    changes = [(4, "400"), (5, "maybe"), (6, "a parcel"), (7, "30000"), (8, "severe")]
+    changes = [(4, "400"), (5, "Maybe"), (6, "a parcel"), (7, "30000"), (8, "severe")]
     rows = [[*ok[:i], value, *ok[i + 1 :]] for i, value in changes] + [ok]
     report = run(csv_bytes(rows, header))
     assert [str(p) for p in report.problems] == [
         "row 2, heading_deg: Heading must be between 0 and 359 degrees (0 is north, 90 is east).",
-        "row 3, payload_seen: “maybe” is not true or false.",
+        "row 3, payload_seen: “Maybe” is not true or false.",
         "row 4, payload_seen: a payload is described: write true here or clear it.",
         "row 5, altitude_m: Altitude must be at most 20,000 m above ground.",
         "row 6, severity: “severe” is not one of: low, medium, high, critical.",
@@ -309,7 +310,9 @@ def test_every_bad_row_is_listed_and_the_command_fails_without_storing(site_a, t
 
 def test_skip_bad_rows_imports_the_good_ones_and_lists_the_rest(site_a):
     rows = [good_row(site_a), good_row(site_a, category="kite"), good_row(site_a, 1300)]
-    report = run(csv_bytes(rows), skip_bad_rows=True)
+    header = [*HEADER, "Weather"]
+    report = run(csv_bytes([[*row, "rain"] for row in rows], header), skip_bad_rows=True)
+    assert "Columns not imported: Weather." in report.notes
     assert (report.created, report.refused) == (2, 1)
     assert Incident.objects.count() == 2
 
@@ -368,3 +371,39 @@ def test_the_audit_log_records_every_imported_incident_and_verifies(exported, si
     imported = {str(pk) for (pk,) in Incident.objects.filter(source="import").values_list("pk")}
     assert imported <= set(inserts.values_list("object_pk", flat=True))
     assert verify() == []
+
+
+def test_admin_import_page_dry_run_then_import_as_the_admin(client, admin_user, site_a):
+    client.force_login(admin_user)
+    url = reverse("admin:incidents_incident_import")
+    assert url in client.get(reverse("admin:incidents_incident_changelist")).content.decode()
+    data = csv_bytes([good_row(site_a), good_row(site_a, status="lost")])
+
+    def post(**options):
+        upload = io.BytesIO(data)
+        upload.name = "log.csv"
+        return client.post(url, {"file": upload, **options}).content.decode()
+
+    text = post(dry_run="on")
+    assert "row 3, status: “lost” is not one of" in text
+    text = post(dry_run="on", skip_bad_rows="on")
+    assert "Dry run, nothing saved: 1 would be created" in text
+    assert not Incident.objects.exists()
+    post(skip_bad_rows="on")
+    incident = Incident.objects.get()
+    entry = AuditEntry.objects.get(
+        table_name="incidents_incident", action="insert", object_pk=str(incident.pk)
+    )
+    assert entry.actor == str(admin_user.pk)
+
+
+def test_only_administrators_may_import_incidents(client, supervisor_a):
+    url = reverse("admin:incidents_incident_import")
+    client.force_login(supervisor_a)
+    assert client.get(url).status_code == 302  # not admin staff: sent to the admin login
+    supervisor_a.is_staff = True
+    supervisor_a.save()
+    supervisor_a.user_permissions.set(
+        Permission.objects.filter(codename__in=["add_incident", "change_incident"])
+    )
+    assert client.get(url).status_code == 403

@@ -159,12 +159,10 @@ class _Reader:
                     index = keys.index(alias)
                     self.columns[name] = (index, str(header[index]).strip())
                     break
-        used = {index for index, _ in self.columns.values()}
-        self.ignored = [
-            str(h).strip()
-            for i, h in enumerate(header)
-            if i not in used and str(h).strip() and _header_key(h) not in DERIVED_HEADERS
-        ]
+        # Headers read, or left for another header of the same field (the export's local
+        # times beside its UTC ones), or derived again here: all but these are named.
+        known = DERIVED_HEADERS.union(*ALIASES.values())
+        self.ignored = [str(h).strip() for h in header if _header_key(h) not in known | {""}]
         self.sites = {s.code: s for s in Site.objects.all()}
         self.choices = {
             name: _choice_map(_field(name).choices)
@@ -311,10 +309,10 @@ class _Reader:
         return values
 
     def _bool(self, cells, name):
-        text = cells.get(name, "").lower()
-        if text in TRUE_WORDS:
+        text = cells.get(name, "")
+        if text.lower() in TRUE_WORDS:
             return True
-        if text in FALSE_WORDS:
+        if text.lower() in FALSE_WORDS:
             return False
         raise RowError(name, _("“%(value)s” is not true or false.") % {"value": text})
 

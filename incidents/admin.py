@@ -357,6 +357,7 @@ from django.urls import path  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
 from .importers.faa import import_faa  # noqa: E402
+from .importers.incidents import import_incidents  # noqa: E402
 from .importers.sites import import_sites, parse_mapping  # noqa: E402
 from .importers.zones import import_zones  # noqa: E402
 from .models import ExternalReport, ReferenceZone  # noqa: E402
@@ -487,6 +488,37 @@ class ExternalReportAdmin(ImportPageMixin, LeafletGeoAdmin):
 
     def run_import(self, upload, data):
         return import_faa([(upload.name, upload)], dry_run=data["dry_run"])
+
+
+class IncidentImportForm(ImportFileForm):
+    skip_bad_rows = forms.BooleanField(
+        label=_("Skip bad rows"),
+        required=False,
+        help_text=_("Import the good rows and list the bad ones, instead of importing nothing."),
+    )
+
+
+class IncidentImportAdmin(ImportPageMixin, IncidentAdmin):
+    import_form = IncidentImportForm
+    import_title = _("Import incidents")
+    import_explanation = _(
+        "A CSV file of incidents, e.g. SkyLedger's CSV export or a spreadsheet log with "
+        "site_code, first_seen, longitude and latitude columns (see docs/importing-incidents.md). "
+        "Zones, severities and references are computed; rows already imported are left alone."
+    )
+
+    def may_import(self, request):
+        # An import may write to any site, so it is for administrators who see them all.
+        return request.user.is_superuser
+
+    def run_import(self, upload, data):
+        return import_incidents(
+            upload, upload.name, dry_run=data["dry_run"], skip_bad_rows=data["skip_bad_rows"]
+        )
+
+
+admin.site.unregister(Incident)
+admin.site.register(Incident, IncidentImportAdmin)
 
 
 @admin.register(ApiKey)

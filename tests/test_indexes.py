@@ -91,7 +91,7 @@ FILTERS = [
     "q=hovering",
 ]
 SORTS = ["first_seen", "-first_seen", "severity", "-severity", "reference", "-reference",
-         "status", "distance", "-distance", "drones", "-drones"]  # fmt: skip
+         "status", "-status", "distance", "-distance", "drones", "-drones", "site"]  # fmt: skip
 
 
 @postgis_only
@@ -115,7 +115,9 @@ def test_each_list_sort_order_is_read_from_an_index(site_a, staff_a, record, ord
     """The first page of each sort order comes from an index in that order, not from
     sorting every visible incident."""
     record(site_a)
-    plan = _plan(_listed(staff_a, f"ordering={ordering}")[:50])
+    # Sorting is switched off as well: the plan still sorts (at a prohibitive cost) unless an
+    # index gives the rows in order, whatever statistics the planner has at hand.
+    plan = _plan(_listed(staff_a, f"ordering={ordering}")[:50], "sort")
     assert "Seq Scan on incidents_incident " not in plan, plan
     assert not re.search(r"^\s*(->\s+)?Sort\b", plan, re.MULTILINE), plan
 

@@ -10,12 +10,13 @@ import re
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import geo
-from .choices import SEVERITY_ORDER, DetectionMethod, Severity, Source, Status
+from .choices import DetectionMethod, Severity, Source, Status
 from .models import Incident, Site
+from .models.incidents import severity_rank
 
 ZONE_CHOICES = [
     (geo.Zone.INSIDE, _("Inside perimeter")),
@@ -31,13 +32,9 @@ def visible_sites(request):
 
 
 def with_severity_rank(queryset):
-    """Annotate severity_rank (0 low .. 3 critical) so severity sorts by meaning, not name."""
-    return queryset.annotate(
-        severity_rank=Case(
-            *[When(severity=level, then=Value(rank)) for rank, level in enumerate(SEVERITY_ORDER)],
-            output_field=IntegerField(),
-        )
-    )
+    """Annotate severity_rank (0 low .. 3 critical) so severity sorts by meaning, not name;
+    the expression is the one the incident_severity_rank index holds."""
+    return queryset.annotate(severity_rank=severity_rank())
 
 
 class SeenBetweenFilter(django_filters.IsoDateTimeFromToRangeFilter):

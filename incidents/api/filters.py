@@ -4,12 +4,11 @@ bounding box."""
 import math
 
 import django_filters
-from django.contrib.gis.geos import MultiPolygon, Polygon
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_gis.filters import InBBoxFilter
 
+from .. import spatialindex
 from ..filters import IncidentFilter
 from ..models import Site
 from .auth import sites_for
@@ -57,21 +56,11 @@ class CheckedBBoxFilter(InBBoxFilter):
             raise serializers.ValidationError(
                 {self.bbox_param: ["Latitudes must be between -90 and 90, min before max."]}
             )
-        if minlon <= maxlon:
-            return Polygon.from_bbox((minlon, minlat, maxlon, maxlat))
-        return MultiPolygon(
-            Polygon.from_bbox((minlon, minlat, 180, maxlat)),
-            Polygon.from_bbox((-180, minlat, maxlon, maxlat)),
-        )
+        return spatialindex.boxes(minlon, minlat, maxlon, maxlat)
 
     def filter_queryset(self, request, queryset, view):
         field = getattr(view, "bbox_filter_field", None)
-        bbox = self.get_filter_bbox(request) if field else None
-        if bbox is None:
+        polygons = self.get_filter_bbox(request) if field else None
+        if polygons is None:
             return queryset
-        boxes = bbox if isinstance(bbox, MultiPolygon) else [bbox]
-        match = Q()
-        for box in boxes:
-            box.srid = 4326
-            match |= Q(**{f"{field}__intersects": box})
-        return queryset.filter(match)
+        return spatialindex.in_bbox(queryset, field, polygons)

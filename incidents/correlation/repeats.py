@@ -1,38 +1,35 @@
 """Repeat offenders: every incident a UAS ID or an operator ID turned up in, at every site the
 user may see, and the "seen before" counts an incident page shows."""
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max
 from django.urls import reverse
 
 from ..models import Drone, Incident
 from ..privacy import may_see_personal_data, personal_data_site_ids
 
 
+def _searchable(user, column):
+    """Incidents the user may search by this kind of ID: an operator ID is personal data, so
+    it is looked up only at sites whose operator data the user may see."""
+    incidents = Incident.objects.visible_to(user)
+    if column == "operator_id":
+        site_ids = personal_data_site_ids(user)
+        if site_ids is not None:
+            incidents = incidents.filter(site_id__in=site_ids)
+    return incidents
+
+
 def incidents_with(user, *, uas_id=None, operator_id=None):
     """Incidents the user may see with a drone of this UAS ID (or operator ID), newest first.
     An operator ID is personal data: it is looked up only at sites whose operator data the
     user may see."""
-    incidents = Incident.objects.visible_to(user)
-    if uas_id:
-        drones = Drone.objects.filter(uas_id=uas_id)
-    else:
-        drones = Drone.objects.filter(operator_id=operator_id)
-        site_ids = personal_data_site_ids(user)
-        if site_ids is not None:
-            incidents = incidents.filter(site_id__in=site_ids)
+    column, value = ("uas_id", uas_id) if uas_id else ("operator_id", operator_id)
+    drones = Drone.objects.filter(**{column: value})
     return (
-        incidents.filter(pk__in=drones.values("incident_id"))
+        _searchable(user, column)
+        .filter(pk__in=drones.values("incident_id"))
         .select_related("site")
         .order_by("-first_seen")
-    )
-
-
-def _summary(incidents):
-    return incidents.aggregate(
-        incidents=Count("pk", distinct=True),
-        sites=Count("site", distinct=True),
-        earliest=Min("first_seen"),
-        latest=Max("first_seen"),
     )
 
 
@@ -55,11 +52,28 @@ def seen_before(incident, user):
     ):
         if column == "operator_id" and not may_see_personal_data(user, incident.site_id):
             continue
-        for value in dict.fromkeys(d[index] for d in drones if d[index]):
-            earlier = incidents_with(user, **{column: value}).filter(
-                first_seen__lt=incident.first_seen
+        values = list(dict.fromkeys(d[index] for d in drones if d[index]))
+        if not values:
+            continue
+        earlier = (
+            _searchable(user, column)
+            .filter(first_seen__lt=incident.first_seen)
+            .exclude(pk=incident.pk)
+        )
+        # One grouped query per kind of ID, however many drones the incident has.
+        summaries = {
+            row[column]: row
+            for row in Drone.objects.filter(**{f"{column}__in": values, "incident__in": earlier})
+            .values(column)
+            .annotate(
+                incidents=Count("incident", distinct=True),
+                sites=Count("incident__site", distinct=True),
+                latest=Max("incident__first_seen"),
             )
-            summary = _summary(earlier.exclude(pk=incident.pk))
+            .order_by()
+        }
+        for value in values:
+            summary = summaries.get(value, {"incidents": 0, "sites": 0, "latest": None})
             result[key].append(
                 {
                     "id": value,

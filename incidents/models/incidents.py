@@ -7,7 +7,7 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +78,16 @@ def compute_severity(zone, ring_index, drone_count, payload_seen, behaviours):
     if payload_seen or Behaviour.PAYLOAD_DROP in (behaviours or []):
         level += 1
     return SEVERITY_ORDER[min(level, len(SEVERITY_ORDER) - 1)]
+
+
+def severity_rank():
+    """0 (low) .. 3 (critical), so severity sorts by meaning, not by name. The incident table
+    has an index on this very expression (incident_severity_rank), which PostgreSQL uses for
+    the list's severity sort."""
+    return Case(
+        *[When(severity=level, then=Value(rank)) for rank, level in enumerate(SEVERITY_ORDER)],
+        output_field=IntegerField(),
+    )
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -272,6 +282,11 @@ class Incident(models.Model):
             models.Index(fields=["site", "status"], name="incident_site_status"),
             models.Index(fields=["zone"], name="incident_zone"),
             models.Index(fields=["source"], name="incident_source"),
+            # The list's other sort orders (0012); text search and detection methods have
+            # trigram indexes on PostGIS only (see that migration).
+            models.Index(fields=["distance_m"], name="incident_distance"),
+            models.Index(fields=["drone_count"], name="incident_drone_count"),
+            models.Index(severity_rank(), name="incident_severity_rank"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(drone_count__gte=1), name="drone_count_positive"),

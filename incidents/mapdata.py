@@ -59,8 +59,11 @@ def _feature(shape, **properties):
     }
 
 
-def site_layers(site):
+def site_layers(site, rings=True):
     """A site's perimeter and alert rings as a GeoJSON FeatureCollection (a dict).
+
+    With rings=False only the perimeter: the map of all sites shows hundreds of sites, where
+    the geodesic rings would cost most of the page's time and size and are too small to see.
 
     The first feature is the perimeter (properties kind="perimeter", radius_m=0, code,
     name); then one feature per alert ring, innermost first (kind="ring", index, radius_m),
@@ -77,6 +80,8 @@ def site_layers(site):
             name=site.name,
         )
     ]
+    if not rings:
+        return {"type": "FeatureCollection", "features": features}
     perimeter_east = geo.continuous(site.perimeter_shape()).centroid.x
     for ring in site.alert_rings():
         band = geo.continuous(ring.band)

@@ -189,6 +189,12 @@ def test_site_layers_has_the_perimeter_then_one_band_per_ring(site_a):
     assert inside == [1000]
 
 
+def test_site_layers_without_rings_is_the_perimeter_alone(site_a):
+    layers = site_layers(site_a, rings=False)
+    assert [f["properties"]["kind"] for f in layers["features"]] == ["perimeter"]
+    assert layers["features"][0] == site_layers(site_a)["features"][0]
+
+
 def test_site_across_180_is_drawn_as_one_shape_with_its_rings_around_it(db):
     site = make_site("SUV", 179.9995, -16.788, half_side_m=1500, timezone="Pacific/Fiji")
     assert len(site.perimeter.coords) == 2  # stored split at 180°

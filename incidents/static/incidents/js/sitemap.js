@@ -105,11 +105,10 @@
   });
 
   function getGeoJSON(url) {
+    // No extra headers: the page preloads the incidents, and a request that differs from the
+    // preload would download them a second time.
     return window
-      .fetch(url, {
-        credentials: "same-origin",
-        headers: { Accept: "application/geo+json" },
-      })
+      .fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) {
           // Our endpoints explain a refusal as JSON {message} or as plain text.

@@ -401,6 +401,7 @@
       map.off("moveend", this._update, this);
       map.removeLayer(this._group);
       this._group = null;
+      this._shown = null;
     },
 
     getBounds: function () {
@@ -432,37 +433,63 @@
       var zoom = options.cluster ? Math.round(map.getZoom()) : CLUSTER_MAX_ZOOM + 1;
       var items = index.getClusters(this._bbox(), zoom);
       var centre = map.getCenter().lng;
-      var layers = items.map(function (item) {
+      // Markers still in view after a pan are kept, not rebuilt: keyed by what they show
+      // (a cluster id names one cluster at one zoom) and where (the copy of the world).
+      var previous = this._shown || {};
+      var shown = {};
+      var group = this._group;
+      items.forEach(function (item) {
         var xy = item.geometry.coordinates;
         var lng = wrapLng(xy[0], centre);
-        if (!item.properties.cluster) {
-          return incidentMarker(item, options, lng);
+        var props = item.properties;
+        var key = (props.cluster ? "c" + props.cluster_id : "p" + item.id) + "@" + lng;
+        var marker = previous[key];
+        if (marker) {
+          delete previous[key];
+        } else if (!props.cluster) {
+          marker = incidentMarker(item, options, lng);
+        } else {
+          marker = clusterMarker(map, index, item, lng);
         }
-        var marker = L.marker([xy[1], lng], {
-          icon: clusterIcon(item.properties.point_count),
-          keyboard: true,
-          title: String(item.properties.point_count),
-        });
-        function expand() {
-          var target = Math.min(index.getClusterExpansionZoom(item.properties.cluster_id),
-            map.getMaxZoom());
-          map.setView([xy[1], lng], target);
-        }
-        marker.on("click", expand);
-        marker.on("keypress", function (event) {
-          if (event.originalEvent.key === "Enter") {
-            expand();
-          }
-        });
-        return marker;
+        shown[key] = marker;
       });
-      this._group.clearLayers();
-      layers.forEach(function (layer) {
-        this._group.addLayer(layer);
-      }, this);
-      this.fire("drawn", { count: layers.length });
+      Object.keys(previous).forEach(function (key) {
+        group.removeLayer(previous[key]);
+      });
+      Object.keys(shown).forEach(function (key) {
+        if (!group.hasLayer(shown[key])) {
+          group.addLayer(shown[key]);
+        }
+      });
+      this._shown = shown;
+      this.fire("drawn", { count: items.length });
     },
   });
+
+  function clusterMarker(map, index, item, lng) {
+    var xy = item.geometry.coordinates;
+    var count = item.properties.point_count;
+    var marker = L.marker([xy[1], lng], {
+      icon: clusterIcon(count),
+      keyboard: true,
+      title: String(count),
+    });
+    function expand() {
+      var target = Math.min(
+        index.getClusterExpansionZoom(item.properties.cluster_id),
+        map.getMaxZoom(),
+      );
+      map.setView([xy[1], lng], target);
+    }
+    marker.on("click", expand);
+    // Leaflet gives a focused marker Enter as a keypress, not a click.
+    marker.on("keypress", function (event) {
+      if (event.originalEvent.key === "Enter") {
+        expand();
+      }
+    });
+    return marker;
+  }
 
   function incidentMarkers(geojson, options) {
     options = L.extend(

@@ -121,8 +121,14 @@ def page_data(response):
 
 
 def references(response):
+    """The references in a map data response, GeoJSON or the pages' compact ?format=rows."""
+    body = json.loads(response.content)
+    if "format=rows" in response.request["QUERY_STRING"]:
+        assert response["Content-Type"] == "application/json"
+        column = body["fields"].index("reference")
+        return sorted(row[column] for row in body["rows"])
     assert response["Content-Type"] == "application/geo+json"
-    return sorted(f["properties"]["reference"] for f in json.loads(response.content)["features"])
+    return sorted(f["properties"]["reference"] for f in body["features"])
 
 
 @pytest.fixture
@@ -362,11 +368,10 @@ def test_map_of_all_sites_shows_each_visible_site_and_its_incidents(
     # Perimeters only: hundreds of sites' geodesic rings would make the page slow and large.
     assert all(len(s["features"]) == 1 for s in data["sites"])
     query = data["dataUrl"].split("?", 1)[1]
-    response = client.get(all_data_url(query))
-    assert references(response) == sorted([at_a.reference, at_b.reference])
-    sites = {
-        f["properties"]["reference"]: f["properties"]["site"] for f in response.json()["features"]
-    }
+    assert "format=rows" in query  # the page loads the compact form
+    assert references(client.get(all_data_url(query))) == sorted([at_a.reference, at_b.reference])
+    features = client.get(all_data_url()).json()["features"]  # GeoJSON unless asked otherwise
+    sites = {f["properties"]["reference"]: f["properties"]["site"] for f in features}
     assert sites == {at_a.reference: "CGK", at_b.reference: "DPS"}
     # The list's site filter narrows it to one site.
     assert references(client.get(all_data_url("site=DPS"))) == [at_b.reference]
@@ -433,3 +438,27 @@ def test_map_of_all_sites_queries_do_not_grow_with_incidents_or_sites(
         record(site, reported_by=admin_user)
         record(site_a)
     assert count_queries() == few
+
+
+def test_map_data_in_rows_form_holds_the_same_features_as_the_geojson(
+    client, staff_a, record, site_a
+):
+    record(site_a, drone_count=4)
+    record(site_a)
+    client.force_login(staff_a)
+    geojson = client.get(data_url(site_a)).json()
+    response = client.get(data_url(site_a, "format=rows"))
+    assert response["Content-Type"] == "application/json"
+    table = response.json()
+    names = table["fields"]
+    assert names[:3] == ["id", "lon", "lat"]
+    rebuilt = [
+        {
+            "type": "Feature",
+            "id": row[0],
+            "geometry": {"type": "Point", "coordinates": row[1:3]},
+            "properties": dict(zip(names[3:], row[3:], strict=True)),
+        }
+        for row in table["rows"]
+    ]
+    assert rebuilt == geojson["features"] and len(rebuilt) == 2

@@ -144,7 +144,7 @@ def site_map(request, code):
     external_url, external_count = _external_layer(site, data if form.is_valid() else {})
     page_data = {
         "site": layers,
-        "dataUrl": reverse("site_map_incidents", args=[site.code]) + "?" + data.urlencode(),
+        "dataUrl": _data_url(reverse("site_map_incidents", args=[site.code]), data),
         "periodDays": _period_days(data),
         # Incidents are stored in [-180, 180]; drawn beside a site that runs past 180°.
         "nearLng": geo.continuous(site.perimeter_shape()).centroid.x,
@@ -191,11 +191,27 @@ def site_map_incidents(request, code):
     _data, filterset = _map_filter(request, site)
     if not filterset.is_valid():
         return _invalid(filterset)
-    return _geojson_response(mapdata.incident_features_geojson(filterset.qs))
+    return _incidents_response(request, filterset.qs, mapdata.DEFAULT_INCIDENT_FIELDS)
 
 
-def _geojson_response(text):
-    response = HttpResponse(text, content_type="application/geo+json")
+# ?format=rows: the compact form the map pages load (mapdata.incident_rows_json); without
+# it, GeoJSON, as for every other caller.
+ROWS_FORMAT = "rows"
+
+
+def _data_url(path, data):
+    query = data.copy()
+    query["format"] = ROWS_FORMAT
+    return path + "?" + query.urlencode()
+
+
+def _incidents_response(request, queryset, fields):
+    if request.GET.get("format") == ROWS_FORMAT:
+        text = mapdata.incident_rows_json(queryset, fields=fields)
+        response = HttpResponse(text, content_type="application/json")
+    else:
+        text = mapdata.incident_features_geojson(queryset, fields=fields)
+        response = HttpResponse(text, content_type="application/geo+json")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -217,7 +233,7 @@ def all_sites_map(request):
     sites = list(Site.objects.visible_to(request.user).order_by("code"))
     page_data = {
         "sites": [mapdata.site_layers(site, rings=False) for site in sites],
-        "dataUrl": reverse("all_sites_map_incidents") + "?" + data.urlencode(),
+        "dataUrl": _data_url(reverse("all_sites_map_incidents"), data),
         "periodDays": _period_days(data),
         "nearLng": None,
         "clusterAbove": CLUSTER_ABOVE,
@@ -248,4 +264,4 @@ def all_sites_map_incidents(request):
     if not filterset.is_valid():
         return _invalid(filterset)
     fields = [*mapdata.DEFAULT_INCIDENT_FIELDS, ("site", "site__code")]
-    return _geojson_response(mapdata.incident_features_geojson(filterset.qs, fields=fields))
+    return _incidents_response(request, filterset.qs, fields)

@@ -3,7 +3,7 @@
  * its incidents from the GeoJSON endpoint, point clusters and a heat-map toggle, and two
  * imported layers that can be switched off: external reports near the site (FAA sightings
  * etc.) and the reference zones (EU UAS geographical zones), drawn under the site's rings.
- * Reads #site-map-data: {site, dataUrl, externalUrl, zonesUrl, periodDays, nearLng,
+ * Reads #site-map-data: {site, dataUrl (the incidents, in the compact ?format=rows form), externalUrl, zonesUrl, periodDays, nearLng,
  * clusterAbove, labels}; the map of all sites gives {sites: [...]} instead of site, and no
  * external or zones URL.
  *
@@ -222,9 +222,30 @@
     toggled(externalBox, data.externalUrl, externalLayer);
   }
 
+  function fromRows(table) {
+    // The endpoint's compact form (?format=rows) back into GeoJSON features.
+    var names = table.fields;
+    return {
+      type: "FeatureCollection",
+      features: table.rows.map(function (row) {
+        var properties = {};
+        for (var i = 3; i < names.length; i++) {
+          properties[names[i]] = row[i];
+        }
+        return {
+          type: "Feature",
+          id: row[0],
+          geometry: { type: "Point", coordinates: [row[1], row[2]] },
+          properties: properties,
+        };
+      }),
+    };
+  }
+
   say(labels.loading);
   getGeoJSON(data.dataUrl)
-    .then(function (geojson) {
+    .then(function (body) {
+      var geojson = body.rows ? fromRows(body) : body;
       incidents = geojson;
       var count = geojson.features.length;
       clusterBox.checked = count > data.clusterAbove;

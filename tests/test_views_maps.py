@@ -361,6 +361,7 @@ def test_map_of_all_sites_shows_each_visible_site_and_its_incidents(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Map of all sites" in html
+    assert f'href="{all_map_url()}">All sites</a>' in html  # in the site maps menu
     assert 'id="toggle-external"' not in html  # external reports and zones are per site
     data = page_data(response)
     codes = [s["features"][0]["properties"]["code"] for s in data["sites"]]

@@ -57,6 +57,8 @@ urlpatterns = [
         importers.site_external_reports,
         name="site_external_reports",
     ),
+    path("map/", maps.all_sites_map, name="all_sites_map"),
+    path("map/incidents.geojson", maps.all_sites_map_incidents, name="all_sites_map_incidents"),
     path("sites/<str:code>/map/", maps.site_map, name="site_map"),
     path(
         "sites/<str:code>/map/incidents.geojson",

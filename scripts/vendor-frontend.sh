@@ -16,6 +16,8 @@ PACKAGES=(
   "chart.js@4.6.1"
   "world-atlas@2.0.2"
   "topojson-client@3.1.0"
+  "supercluster@9.1.0"
+  "kdbush@4.1.0"
 )
 
 # Files to copy from each package: "<path inside package>" (copied by base name).
@@ -26,6 +28,9 @@ files_for() {
     chart.js) echo "dist/chart.umd.min.js LICENSE.md" ;;
     world-atlas) echo "countries-50m.json LICENSE" ;;
     topojson-client) echo "dist/topojson-client.min.js LICENSE" ;;
+    # supercluster's browser build bundles kdbush (same author, ISC): vendor its licence too.
+    supercluster) echo "dist/supercluster.min.js LICENSE" ;;
+    kdbush) echo "LICENSE" ;;
     *) echo "no file list for $1" >&2; exit 1 ;;
   esac
 }

@@ -241,3 +241,39 @@ def test_many_points_are_grouped_into_clusters(page, staff_a, record, site_a):
     assert page.locator(".skymap-dot").count() < 160
     page.uncheck("#toggle-cluster")
     page.wait_for_function("document.querySelectorAll('.skymap-dot').length === 160")
+
+
+def test_map_of_all_sites_groups_points_and_a_cluster_opens_to_its_points(
+    page, blocked, admin_user, staff_b, record, site_a, site_b
+):
+    for metres in range(0, 1600, 10):  # 160 incidents, more than the page's threshold
+        record(site_a, location=east_of(site_a, 100 + metres))
+    at_b = record(site_b, reported_by=staff_b)
+    sign_in(page, "admin", "pw-admin")
+    page.goto("/map/")
+    page.wait_for_selector("#site-map[data-rendered]")
+    assert page.locator("#map-status").inner_text() == "Incidents shown: 161."
+    assert page.locator("path.skymap-perimeter").count() == 2
+    # Seen from far enough to hold both sites, site A's points are one cluster of 160.
+    assert page.is_checked("#toggle-cluster")
+    cluster = page.locator(".marker-cluster", has_text="160")
+    cluster.wait_for()
+    assert page.locator(".skymap-dot").count() == 1  # site B's single incident
+    assert page.locator(f'.skymap-dot[data-reference="{at_b.reference}"]').count() == 1
+    rendered = int(page.locator("#site-map").get_attribute("data-rendered"))
+    cluster.click()
+    # Zoomed in to where the cluster comes apart: the layer drew again, now as smaller groups
+    # or single points, and clicking on until single points show reaches the incidents.
+    page.wait_for_function(
+        f"Number(document.querySelector('#site-map').dataset.rendered) > {rendered}"
+    )
+    assert page.locator(".marker-cluster", has_text="160").count() == 0
+    assert page.locator(".marker-cluster, .skymap-dot").count() >= 2
+    for _ in range(10):
+        if page.locator(".skymap-dot").count():
+            break
+        page.locator(".marker-cluster").first.click()
+        page.wait_for_timeout(400)
+    page.locator(".skymap-dot").first.click()
+    page.wait_for_url("**/incidents/*/")
+    assert all("tile.openstreetmap.org" in url for url in blocked), blocked

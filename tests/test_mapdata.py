@@ -23,6 +23,7 @@ from incidents.filters import IncidentFilter
 from incidents.mapdata import (
     DEFAULT_INCIDENT_FIELDS,
     incident_features_geojson,
+    incident_rows_json,
     incident_url_prefix,
     site_layers,
 )
@@ -165,6 +166,35 @@ def test_bad_property_names_and_fields_are_refused(staff_a, record, site_a):
         incident_features_geojson(visible, fields=["no_such_field"])
 
 
+def test_rows_form_gives_the_features_values_in_the_same_order(staff_a, record, site_a):
+    for count in (1, 4, 2):
+        record(site_a, drone_count=count, first_seen=timezone.now() - timedelta(hours=count))
+    visible = Incident.objects.visible_to(staff_a).order_by("drone_count")
+    fields = ["id", "reference", "first_seen", "payload_seen", ("site", "site__code"), "url"]
+    features = json.loads(incident_features_geojson(visible, fields=fields))["features"]
+    table = json.loads(incident_rows_json(visible, fields=fields))
+    assert table["fields"] == [
+        "id",
+        "lon",
+        "lat",
+        "id",
+        "reference",
+        "first_seen",
+        "payload_seen",
+        "site",
+        "url",
+    ]
+    assert [row[0] for row in table["rows"]] == [f["id"] for f in features]
+    for row, feature in zip(table["rows"], features, strict=True):
+        assert row[1:3] == feature["geometry"]["coordinates"]
+        assert row[3:] == list(feature["properties"].values())
+    assert table["rows"][0][6] is False  # booleans stay booleans
+    assert json.loads(incident_rows_json(Incident.objects.none())) == {
+        "fields": ["id", "lon", "lat", *DEFAULT_INCIDENT_FIELDS],
+        "rows": [],
+    }
+
+
 # --- site_layers --------------------------------------------------------------------------
 
 
@@ -187,6 +217,12 @@ def test_site_layers_has_the_perimeter_then_one_band_per_ring(site_a):
         if shape(f["geometry"]).contains(ShapelyPoint(point.x, point.y))
     ]
     assert inside == [1000]
+
+
+def test_site_layers_without_rings_is_the_perimeter_alone(site_a):
+    layers = site_layers(site_a, rings=False)
+    assert [f["properties"]["kind"] for f in layers["features"]] == ["perimeter"]
+    assert layers["features"][0] == site_layers(site_a)["features"][0]
 
 
 def test_site_across_180_is_drawn_as_one_shape_with_its_rings_around_it(db):

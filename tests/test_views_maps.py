@@ -62,7 +62,7 @@ def test_skymap_js_tag_gives_scripts_and_config_without_inline_code(settings):
     html = Template('{% load skymap %}{% skymap_js "cluster" "heat" %}').render(Context())
     for script in (
         "leaflet/leaflet",
-        "vendor/leaflet.markercluster/leaflet.markercluster.js",
+        "vendor/supercluster/supercluster.min.js",
         "vendor/leaflet.heat/leaflet-heat.js",
         "vendor/topojson-client/topojson-client.min.js",
         "incidents/js/skymap.js",
@@ -81,7 +81,7 @@ def test_skymap_config_has_no_tiles_when_offline(settings):
     settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": []}
     html = Template("{% load skymap %}{% skymap_js %}").render(Context())
     assert config_element(html)["tiles"] == []
-    assert "markercluster" not in html
+    assert "markercluster" not in html and "supercluster" not in html
 
 
 def test_vendored_files_named_in_the_tags_exist():
@@ -89,7 +89,10 @@ def test_vendored_files_named_in_the_tags_exist():
     for path in [
         "incidents/vendor/world-atlas/countries-50m.json",
         "incidents/vendor/topojson-client/topojson-client.min.js",
-        "incidents/vendor/leaflet.markercluster/leaflet.markercluster.js",
+        "incidents/vendor/supercluster/supercluster.min.js",
+        "incidents/vendor/supercluster/LICENSE",
+        "incidents/vendor/kdbush/LICENSE",
+        "incidents/vendor/leaflet.markercluster/MarkerCluster.Default.css",
         "incidents/vendor/leaflet.heat/leaflet-heat.js",
         "incidents/vendor/chart.js/chart.umd.min.js",
         "incidents/js/skymap.js",
@@ -118,8 +121,14 @@ def page_data(response):
 
 
 def references(response):
+    """The references in a map data response, GeoJSON or the pages' compact ?format=rows."""
+    body = json.loads(response.content)
+    if "format=rows" in response.request["QUERY_STRING"]:
+        assert response["Content-Type"] == "application/json"
+        column = body["fields"].index("reference")
+        return sorted(row[column] for row in body["rows"])
     assert response["Content-Type"] == "application/geo+json"
-    return sorted(f["properties"]["reference"] for f in json.loads(response.content)["features"])
+    return sorted(f["properties"]["reference"] for f in body["features"])
 
 
 @pytest.fixture
@@ -329,3 +338,128 @@ def test_site_map_asks_for_the_reference_zones_around_its_outer_ring(client, sta
     # The outermost ring is kilometres wide, so the box is too (about 0.009° per km).
     assert east - west > 0.01
     assert client.get(data["zonesUrl"]).status_code == 200
+
+
+# --- the map of all sites ------------------------------------------------------------------
+
+
+def all_map_url(query=""):
+    return reverse("all_sites_map") + (f"?{query}" if query else "")
+
+
+def all_data_url(query=""):
+    return reverse("all_sites_map_incidents") + (f"?{query}" if query else "")
+
+
+def test_map_of_all_sites_shows_each_visible_site_and_its_incidents(
+    client, admin_user, staff_a, staff_b, record, site_a, site_b
+):
+    at_a = record(site_a)
+    at_b = record(site_b, reported_by=staff_b)
+    client.force_login(admin_user)
+    response = client.get(all_map_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Map of all sites" in html
+    assert f'href="{all_map_url()}">All sites</a>' in html  # in the site maps menu
+    assert 'id="toggle-external"' not in html  # external reports and zones are per site
+    data = page_data(response)
+    codes = [s["features"][0]["properties"]["code"] for s in data["sites"]]
+    assert codes == ["CGK", "DPS"]
+    # Perimeters only: hundreds of sites' geodesic rings would make the page slow and large.
+    assert all(len(s["features"]) == 1 for s in data["sites"])
+    query = data["dataUrl"].split("?", 1)[1]
+    assert "format=rows" in query  # the page loads the compact form
+    assert references(client.get(all_data_url(query))) == sorted([at_a.reference, at_b.reference])
+    features = client.get(all_data_url()).json()["features"]  # GeoJSON unless asked otherwise
+    sites = {f["properties"]["reference"]: f["properties"]["site"] for f in features}
+    assert sites == {at_a.reference: "CGK", at_b.reference: "DPS"}
+    # The list's site filter narrows it to one site.
+    assert references(client.get(all_data_url("site=DPS"))) == [at_b.reference]
+
+
+def test_map_of_all_sites_shows_staff_only_their_own_site(
+    client, staff_a, staff_b, record, site_a, site_b
+):
+    mine = record(site_a)
+    record(site_b, reported_by=staff_b)
+    client.force_login(staff_a)
+    data = page_data(client.get(all_map_url()))
+    assert [s["features"][0]["properties"]["code"] for s in data["sites"]] == ["CGK"]
+    assert references(client.get(all_data_url())) == [mine.reference]
+    # Asking for another site is refused as the list refuses it, with a message.
+    response = client.get(all_data_url("site=DPS"))
+    assert response.status_code == 400
+    assert "DPS" in response.json()["message"]
+
+
+def test_map_of_all_sites_defaults_to_30_days_and_explains_bad_dates(
+    client, admin_user, record, site_a
+):
+    now = timezone.now()
+    recent = record(site_a, first_seen=now - timedelta(days=3))
+    record(site_a, first_seen=now - timedelta(days=60))
+    client.force_login(admin_user)
+    default_query = page_data(client.get(all_map_url()))["dataUrl"].split("?", 1)[1]
+    assert references(client.get(all_data_url(default_query))) == [recent.reference]
+    response = client.get(all_data_url("first_seen_after=31/02/2026"))
+    assert response.status_code == 400
+    assert "Enter a valid date/time." in response.json()["message"]
+    assert (
+        "Please correct the filter"
+        in client.get(all_map_url("first_seen_after=31/02/2026")).content.decode()
+    )
+
+
+def test_map_of_all_sites_sends_anonymous_visitors_to_sign_in(client, db):
+    for url in (all_map_url(), all_data_url()):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("endpoint", [all_map_url, all_data_url])
+def test_map_of_all_sites_queries_do_not_grow_with_incidents_or_sites(
+    client, admin_user, record, site_a, endpoint
+):
+    from tests.conftest import make_site
+
+    client.force_login(admin_user)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(endpoint()).status_code == 200
+        return len(queries)
+
+    record(site_a)
+    count_queries()  # warm the process-wide caches first
+    few = count_queries()
+    for index in range(5):
+        site = make_site(f"QC{index}", 10 + index, 50, half_side_m=500)
+        record(site, reported_by=admin_user)
+        record(site_a)
+    assert count_queries() == few
+
+
+def test_map_data_in_rows_form_holds_the_same_features_as_the_geojson(
+    client, staff_a, record, site_a
+):
+    record(site_a, drone_count=4)
+    record(site_a)
+    client.force_login(staff_a)
+    geojson = client.get(data_url(site_a)).json()
+    response = client.get(data_url(site_a, "format=rows"))
+    assert response["Content-Type"] == "application/json"
+    table = response.json()
+    names = table["fields"]
+    assert names[:3] == ["id", "lon", "lat"]
+    rebuilt = [
+        {
+            "type": "Feature",
+            "id": row[0],
+            "geometry": {"type": "Point", "coordinates": row[1:3]},
+            "properties": dict(zip(names[3:], row[3:], strict=True)),
+        }
+        for row in table["rows"]
+    ]
+    assert rebuilt == geojson["features"] and len(rebuilt) == 2

@@ -22,7 +22,8 @@ PLUGINS = {
             "incidents/vendor/leaflet.markercluster/MarkerCluster.css",
             "incidents/vendor/leaflet.markercluster/MarkerCluster.Default.css",
         ],
-        "js": ["incidents/vendor/leaflet.markercluster/leaflet.markercluster.js"],
+        # supercluster groups the points; markercluster's stylesheets give the cluster icons.
+        "js": ["incidents/vendor/supercluster/supercluster.min.js"],
     },
     "heat": {"css": [], "js": ["incidents/vendor/leaflet.heat/leaflet-heat.js"]},
 }

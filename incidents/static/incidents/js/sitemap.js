@@ -3,8 +3,13 @@
  * its incidents from the GeoJSON endpoint, point clusters and a heat-map toggle, and two
  * imported layers that can be switched off: external reports near the site (FAA sightings
  * etc.) and the reference zones (EU UAS geographical zones), drawn under the site's rings.
- * Reads #site-map-data: {site, dataUrl, externalUrl, zonesUrl, periodDays, nearLng,
- * clusterAbove, labels}.
+ * Reads #site-map-data: {site, dataUrl (the incidents, in the compact ?format=rows form), externalUrl, zonesUrl, periodDays, nearLng,
+ * clusterAbove, labels}; the map of all sites gives {sites: [...]} instead of site, and no
+ * external or zones URL.
+ *
+ * Each time the incidents layer has drawn (first load, toggles, every pan or zoom) and the
+ * browser has painted it, the map element's data-rendered attribute counts up and a
+ * performance mark "skymap-rendered-<n>" is made: bench/map_render.py times the page by them.
  */
 (function (window, document) {
   "use strict";
@@ -27,16 +32,40 @@
   var map = SkyMap.createMap(element);
   // Reference zones sit in a pane below the overlay pane, so the site's rings stay on top.
   map.createPane("skymap-zones").style.zIndex = 350;
-  SkyMap.addSite(map, data.site);
-  SkyMap.legend(
-    map,
-    SkyMap.siteLegendItems(data.site)
-      .concat(SkyMap.severityLegendItems())
-      .concat([
-        { label: labels.external, colour: EXTERNAL_COLOUR, kind: "diamond" },
-        { label: labels.zones, colour: ZONE_COLOUR, kind: "line" },
-      ]),
-  );
+  var sites = data.sites || [data.site];
+  var siteBounds = null;
+  sites.forEach(function (site) {
+    var layer = SkyMap.addSite(map, site, { fit: false });
+    if (layer.getLayers().length) {
+      siteBounds = siteBounds ? siteBounds.extend(layer.getBounds()) : layer.getBounds();
+    }
+  });
+  if (siteBounds) {
+    map.fitBounds(siteBounds, { padding: [12, 12], maxZoom: 18 });
+  } else {
+    map.setView([0, 0], 2);
+  }
+  var legendItems = sites.length ? SkyMap.siteLegendItems(sites[0]) : [];
+  legendItems = legendItems.concat(SkyMap.severityLegendItems());
+  if (data.externalUrl) {
+    legendItems.push({ label: labels.external, colour: EXTERNAL_COLOUR, kind: "diamond" });
+  }
+  if (data.zonesUrl) {
+    legendItems.push({ label: labels.zones, colour: ZONE_COLOUR, kind: "line" });
+  }
+  SkyMap.legend(map, legendItems);
+
+  var renders = 0;
+  function rendered() {
+    // After the next frame, so the mark means "drawn and painted".
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () {
+        renders += 1;
+        window.performance.mark("skymap-rendered-" + renders);
+        element.dataset.rendered = String(renders);
+      }, 0);
+    });
+  }
 
   var incidents = null;
   var shown = null;
@@ -55,14 +84,17 @@
     }
     if (heatBox.checked) {
       shown = SkyMap.heatLayer(incidents, { nearLng: data.nearLng });
+      shown.addTo(map);
+      rendered();
     } else {
       shown = SkyMap.incidentMarkers(incidents, {
         periodDays: data.periodDays,
         nearLng: data.nearLng,
         cluster: clusterBox.checked,
       });
+      shown.on("drawn", rendered);
+      shown.addTo(map);
     }
-    shown.addTo(map);
   }
 
   clusterBox.addEventListener("change", draw);
@@ -73,11 +105,10 @@
   });
 
   function getGeoJSON(url) {
+    // No extra headers: the page preloads the incidents, and a request that differs from the
+    // preload would download them a second time.
     return window
-      .fetch(url, {
-        credentials: "same-origin",
-        headers: { Accept: "application/geo+json" },
-      })
+      .fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) {
           // Our endpoints explain a refusal as JSON {message} or as plain text.
@@ -184,12 +215,37 @@
       });
   }
 
-  toggled(zonesBox, data.zonesUrl, zonesLayer);
-  toggled(externalBox, data.externalUrl, externalLayer);
+  if (data.zonesUrl && zonesBox) {
+    toggled(zonesBox, data.zonesUrl, zonesLayer);
+  }
+  if (data.externalUrl && externalBox) {
+    toggled(externalBox, data.externalUrl, externalLayer);
+  }
+
+  function fromRows(table) {
+    // The endpoint's compact form (?format=rows) back into GeoJSON features.
+    var names = table.fields;
+    return {
+      type: "FeatureCollection",
+      features: table.rows.map(function (row) {
+        var properties = {};
+        for (var i = 3; i < names.length; i++) {
+          properties[names[i]] = row[i];
+        }
+        return {
+          type: "Feature",
+          id: row[0],
+          geometry: { type: "Point", coordinates: [row[1], row[2]] },
+          properties: properties,
+        };
+      }),
+    };
+  }
 
   say(labels.loading);
   getGeoJSON(data.dataUrl)
-    .then(function (geojson) {
+    .then(function (body) {
+      var geojson = body.rows ? fromRows(body) : body;
       incidents = geojson;
       var count = geojson.features.length;
       clusterBox.checked = count > data.clusterAbove;

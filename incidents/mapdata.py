@@ -117,6 +117,21 @@ def _normalise_fields(fields):
     return pairs
 
 
+def _sort_keys(ordering):
+    """(expression, "ASC"/"DESC") for each item of an ordering made of field names, or None
+    when an item is anything else (an expression, "?"), for the row-number route instead.
+
+    PostgreSQL's defaults (NULLS LAST ascending, NULLS FIRST descending) are Django's too.
+    """
+    keys = []
+    for item in ordering:
+        if not isinstance(item, str) or item == "?" or "." in item:
+            return None
+        name = item.removeprefix("-")
+        keys.append((F(name), "DESC" if item.startswith("-") else "ASC"))
+    return keys
+
+
 def _ordering(queryset):
     query = queryset.query
     ordering = list(query.order_by) or (
@@ -167,14 +182,30 @@ def _build(queryset, fields, geometry, compact):
         columns["feature_y"] = Func(geometry, function="ST_Y", output_field=FloatField())
     else:
         columns["feature_geometry"] = AsGeoJSON(geometry, precision=COORDINATE_DECIMALS)
-    columns["feature_order"] = Window(RowNumber(), order_by=_ordering(queryset))
-    inner = queryset.values(**columns)
-    if not queryset.query.is_sliced:  # a slice (a page) keeps its own ORDER BY, same order
-        inner = inner.order_by("feature_order")
-    kinds = {alias: _kind(inner, alias) for alias in columns}
-
     connection = connections[queryset.db]
     postgres = connection.vendor == "postgresql"
+    ordering = _ordering(queryset)
+    sort_keys = _sort_keys(ordering) if postgres else None
+    if sort_keys is not None and not queryset.query.is_sliced:
+        # PostgreSQL orders the aggregate by the queryset's own sort keys: one sort, where a
+        # row number would cost a sort for the window and another for the aggregate.
+        for index, (expression, _direction) in enumerate(sort_keys):
+            columns[f"feature_sort{index}"] = expression
+        order = ", ".join(f"features.feature_sort{i} {d}" for i, (_e, d) in enumerate(sort_keys))
+        inner = queryset.values(**columns).order_by()
+    elif postgres:
+        # A slice (a page) keeps its own ORDER BY; the row number carries it to the aggregate.
+        columns["feature_order"] = Window(RowNumber(), order_by=ordering)
+        order = "features.feature_order"
+        inner = queryset.values(**columns)
+    else:
+        # SQLite reads an ordered subquery in order (see _sqlite_sql); a slice keeps its own.
+        order = None
+        inner = queryset.values(**columns)
+        if not queryset.query.is_sliced:
+            inner = inner.order_by(*ordering)
+    kinds = {alias: _kind(inner, alias) for alias in columns}
+
     try:
         inner_sql, params = inner.query.sql_with_params()
     except EmptyResultSet:  # e.g. visible_to() of an anonymous user: no query to run
@@ -183,7 +214,7 @@ def _build(queryset, fields, geometry, compact):
         build = _postgres_rows_sql if postgres else _sqlite_rows_sql
     else:
         build = _postgres_sql if postgres else _sqlite_sql
-    sql = build(pairs, kinds, inner_sql)
+    sql = build(pairs, kinds, inner_sql, order)
     with connection.cursor() as cursor:
         # Always with a parameter tuple, so both drivers read %% in the SQL as a literal %.
         cursor.execute(sql, tuple(params))
@@ -206,7 +237,7 @@ def _row_values(pairs, kinds, value):
     )
 
 
-def _postgres_rows_sql(pairs, kinds, inner_sql):
+def _postgres_rows_sql(pairs, kinds, inner_sql, order):
     names = ", ".join(f"'{name}'" for name in _row_names(pairs))
     places = COORDINATE_DECIMALS
     row = (
@@ -217,12 +248,12 @@ def _postgres_rows_sql(pairs, kinds, inner_sql):
     )
     return (
         f"SELECT json_build_object('fields', json_build_array({names}), 'rows', "
-        f"COALESCE(json_agg({row} ORDER BY features.feature_order), '[]'::json))::text "
+        f"COALESCE(json_agg({row} ORDER BY {order}), '[]'::json))::text "
         f"FROM ({inner_sql}) AS features"
     )
 
 
-def _sqlite_rows_sql(pairs, kinds, inner_sql):
+def _sqlite_rows_sql(pairs, kinds, inner_sql, order):
     names = ", ".join(f"'{name}'" for name in _row_names(pairs))
     places = COORDINATE_DECIMALS
     row = (
@@ -277,7 +308,7 @@ def _properties(pairs, kinds, function, value):
     return f"{function}({', '.join(items)})"
 
 
-def _postgres_sql(pairs, kinds, inner_sql):
+def _postgres_sql(pairs, kinds, inner_sql, order):
     feature = (
         "json_build_object('type', 'Feature', 'id', features.feature_pk, "
         "'geometry', features.feature_geometry::json, "
@@ -285,12 +316,12 @@ def _postgres_sql(pairs, kinds, inner_sql):
     )
     return (
         "SELECT json_build_object('type', 'FeatureCollection', 'features', "
-        f"COALESCE(json_agg({feature} ORDER BY features.feature_order), '[]'::json))::text "
+        f"COALESCE(json_agg({feature} ORDER BY {order}), '[]'::json))::text "
         f"FROM ({inner_sql}) AS features"
     )
 
 
-def _sqlite_sql(pairs, kinds, inner_sql):
+def _sqlite_sql(pairs, kinds, inner_sql, order):
     feature = (
         "json_object('type', 'Feature', 'id', features.feature_pk, "
         "'geometry', json(features.feature_geometry), "

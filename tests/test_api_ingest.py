@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import geo
+from incidents.api.serializers import DetectionResultSerializer
 from incidents.choices import Source, Status
 from incidents.models import Detection, Drone, Incident
 from incidents.services.ingest import distances_to_perimeter_m
@@ -353,3 +354,10 @@ def test_signal_data_that_cannot_be_stored_is_refused(site_a, ingest_a, signal):
     response = post(ingest_a, detection(site_a, signal=signal))
     assert response.status_code == 400 and "signal" in response.json()["errors"]
     assert not Detection.objects.exists()
+
+
+def test_batch_answer_matches_the_detection_serializer(site_a, ingest_a):
+    bodies = _track(site_a, 3, timezone.now() - timedelta(hours=1), "R1")
+    items = post(ingest_a, bodies).json()["items"]
+    stored = Detection.objects.select_related("incident", "site").order_by("time")
+    assert [item["result"] for item in items] == DetectionResultSerializer(stored, many=True).data

@@ -447,6 +447,19 @@ class DetectionResultSerializer(serializers.ModelSerializer):
             "received_at",
         ]
 
+    @classmethod
+    def represent(cls, detections):
+        """The same as `cls(detections, many=True).data`, with the fields bound once rather
+        than DRF's per-object work, most of the cost of answering a 1,000-item batch."""
+        fields = list(cls()._readable_fields)
+        return [
+            {
+                field.field_name: None if value is None else field.to_representation(value)
+                for field, value in ((f, f.get_attribute(d)) for f in fields)
+            }
+            for d in detections
+        ]
+
 
 class ItemOutcomeSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text=_("Position of the item in the batch, from 0."))

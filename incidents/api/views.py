@@ -220,7 +220,7 @@ class DetectionView(APIView):
         if inputs:
             results = services.ingest_detections(inputs, api_key=key)
             kept = [r.detection for r in results if r.status != "refused"]
-            shown = iter(DetectionResultSerializer(kept, many=True).data)
+            shown = iter(DetectionResultSerializer.represent(kept))
             for index, item, result in zip(positions, inputs, results, strict=True):
                 outcomes[index] = _outcome(index, item, result, shown)
         if single:
@@ -234,14 +234,14 @@ _STATUSES = ("stored", "duplicate", "refused")
 
 def _sites_named(key, items):
     """The key's sites that the items name, and its one site when it serves only one and
-    an item names none: a key for 200 sites does not load 200 perimeters per request."""
-    allowed = key.visible_sites_for_ingest()
+    an item names none: a key for 200 sites does not load 200 perimeters per request. (The
+    permission has checked that the key is an active ingest key: its sites are its scope.)"""
     codes = {raw.get("site") for raw in items if isinstance(raw, dict)}
     named = [code for code in codes if isinstance(code, str)]
-    sites = {site.code: site for site in allowed.filter(code__in=named)} if named else {}
+    sites = {site.code: site for site in key.sites.filter(code__in=named)} if named else {}
     only_site = None
     if None in codes:
-        first_two = list(allowed.order_by("pk")[:2])
+        first_two = list(key.visible_sites_for_ingest().order_by("pk")[:2])
         only_site = first_two[0] if len(first_two) == 1 else None
     return {"sites": sites, "only_site": only_site}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 SIZES = {"small": 20_000, "medium": 200_000, "large": 1_000_000}
 VAR = Path(__file__).resolve().parent.parent / "var"
 # Each module has run(ctx); --only picks some by these names.
-CASES = ["map", "exports", "zones", "importing", "map_render"]
+CASES = ["map", "exports", "zones", "importing", "ingest", "map_render"]
 
 
 def sqlite_path(size):

@@ -1,14 +1,18 @@
 """Sensor ingest: exactly once, item-by-item validation, grouping into incidents, distances."""
 
+import math
 import random
 import uuid
 from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import geo
+from incidents.api.serializers import DetectionResultSerializer
 from incidents.choices import Source, Status
 from incidents.models import Detection, Drone, Incident
 from incidents.services.ingest import distances_to_perimeter_m
@@ -129,6 +133,59 @@ def test_closest_approach_sets_location_and_severity(site_a, ingest_a):
     incident.refresh_from_db()
     assert incident.zone == "inside" and incident.severity == "high"
     assert incident.last_seen > incident.first_seen
+
+
+def _track(site, count, at, uas_id=None):
+    """`count` detections of one drone, 5 s and 20 m apart."""
+    return [
+        detection(site, at=at + timedelta(seconds=5 * i), north_m=20 * i, uas_id=uas_id)
+        for i in range(count)
+    ]
+
+
+def _queries_to_store(token, bodies, stored=None):
+    """Queries other than the detections' INSERTs, which come one per batch of as many rows
+    as the database takes parameters (SQLite: 999, so a few; PostgreSQL: one)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = post(token, bodies)
+    assert response.status_code == 200
+    assert response.json()["stored"] == (len(bodies) if stored is None else stored)
+    inserts = [
+        query
+        for query in queries.captured_queries
+        if query["sql"].startswith('INSERT INTO "incidents_detection"')
+    ]
+    fields = [f for f in Detection._meta.concrete_fields if not f.primary_key]
+    per_insert = connection.ops.bulk_batch_size(fields, bodies)
+    assert len(inserts) == math.ceil(response.json()["stored"] / per_insert)
+    return len(queries) - len(inserts)
+
+
+def test_batch_queries_do_not_grow_with_its_detections(site_a, ingest_a):
+    start = timezone.now() - timedelta(days=1)
+    post(ingest_a, detection(site_a, at=start - timedelta(hours=5)))  # first use of key, year
+    small_at, large_at = start, start + timedelta(hours=3)
+
+    def batch(at, count, offset=0):
+        # A drone with a UAS ID, and an hour later one without (grouped by distance).
+        moment = at + timedelta(seconds=5 * offset)
+        return _track(site_a, count, moment, "Q1") + _track(
+            site_a, count, moment + timedelta(hours=1)
+        )
+
+    # Two new incidents each: ten detections against a hundred.
+    assert _queries_to_store(ingest_a, batch(small_at, 10)) == _queries_to_store(
+        ingest_a, batch(large_at, 100)
+    )
+    # The same incidents again, now holding stored detections and drones.
+    small, large = batch(small_at, 5, offset=10), batch(large_at, 50, offset=100)
+    assert _queries_to_store(ingest_a, small) == _queries_to_store(ingest_a, large)
+    # Sent again: each item is answered as a duplicate, without a query of its own.
+    assert _queries_to_store(ingest_a, small, stored=0) == _queries_to_store(
+        ingest_a, large, stored=0
+    )
+    assert Incident.objects.count() == 5
+    assert Detection.objects.count() == 1 + 2 * (10 + 100 + 5 + 50)
 
 
 def test_batch_distances_agree_with_geo_within_a_metre():
@@ -297,3 +354,10 @@ def test_signal_data_that_cannot_be_stored_is_refused(site_a, ingest_a, signal):
     response = post(ingest_a, detection(site_a, signal=signal))
     assert response.status_code == 400 and "signal" in response.json()["errors"]
     assert not Detection.objects.exists()
+
+
+def test_batch_answer_matches_the_detection_serializer(site_a, ingest_a):
+    bodies = _track(site_a, 3, timezone.now() - timedelta(hours=1), "R1")
+    items = post(ingest_a, bodies).json()["items"]
+    stored = Detection.objects.select_related("incident", "site").order_by("time")
+    assert [item["result"] for item in items] == DetectionResultSerializer(stored, many=True).data

@@ -18,6 +18,7 @@ record incidents; SpatiaLite takes its write lock at BEGIN) for the whole groupi
 requests can never both decide to open an incident for the same drone.
 """
 
+import bisect
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,8 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.gis.geos import LineString, Point
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import FloatField, Func
 from django.utils import timezone
 from django.utils.translation import gettext
 from shapely.geometry import MultiPolygon
@@ -104,8 +106,7 @@ def ingest_detections(items, *, api_key=None):
 
 def _ingest(items, api_key):
     sites = {item.site.pk: item.site for item in items}
-    # Lock in a fixed order so two batches for the same sites cannot deadlock.
-    list(Site.objects.filter(pk__in=sites).order_by("pk").select_for_update(**_no_key()))
+    _lock(sites)
     results = [None] * len(items)
     stored = {
         d.detection_id: d
@@ -132,6 +133,7 @@ def _ingest(items, api_key):
     by_site = {}
     for index in fresh:
         by_site.setdefault(items[index].site.pk, []).append(index)
+    created = []
     for site_id, indices in by_site.items():
         site = sites[site_id]
         distances = distances_to_perimeter_m(
@@ -144,8 +146,11 @@ def _ingest(items, api_key):
                 results[index] = ItemResult("refused", code="invalid", errors=problem)
             else:
                 accepted.append((items[index], float(distance), index))
-        for index, detection in _store_for_site(site, accepted, api_key).items():
-            results[index] = ItemResult("stored", detection=detection)
+        created += _store_for_site(site, accepted, api_key)
+    # One INSERT for every detection of the batch, whatever its site and incident.
+    Detection.objects.bulk_create([detection for _, detection in created])
+    for index, detection in created:
+        results[index] = ItemResult("stored", detection=detection)
     for index, result in enumerate(results):
         if isinstance(result, tuple):
             original = results[result[1]]
@@ -157,14 +162,23 @@ def _ingest(items, api_key):
     return results
 
 
-def _no_key():
-    from django.db import connection
-
-    return {"no_key": True} if connection.features.has_select_for_no_key_update else {}
+def _lock(site_ids):
+    """Lock the batch's sites in a fixed order, so two batches for the same sites cannot
+    deadlock. SpatiaLite has no row locks: its write lock, taken at BEGIN, serves."""
+    if not connection.features.has_select_for_update:
+        return
+    no_key = {"no_key": True} if connection.features.has_select_for_no_key_update else {}
+    list(
+        Site.objects.filter(pk__in=site_ids)
+        .order_by("pk")
+        .select_for_update(**no_key)
+        .values_list("pk", flat=True)
+    )
 
 
 def _repeat(item, previous):
     if previous.body_sha256 == item.body_sha256 and previous.site_id == item.site.pk:
+        previous.site = item.site  # the answer names the site: no query per duplicate
         return ItemResult("duplicate", detection=previous)
     return _conflict()
 
@@ -211,95 +225,191 @@ def _site_problem(item, site, distance, now):
 # --- Grouping -------------------------------------------------------------------------
 
 
+def _x(column):
+    return Func(column, function="ST_X", output_field=FloatField())
+
+
+def _y(column):
+    return Func(column, function="ST_Y", output_field=FloatField())
+
+
 @dataclass
 class _Group:
+    """An incident (or one to open) and the time, place and UAS ID of its detections, kept
+    in time order so the detections near a given time are found by bisection."""
+
     incident: Incident | None
-    members: list = field(default_factory=list)  # (time, lon, lat, uas_id) of every detection
+    times: list = field(default_factory=list)
+    lons: list = field(default_factory=list)
+    lats: list = field(default_factory=list)
+    uas_times: dict = field(default_factory=dict)  # UAS ID: its detections' times, sorted
     new: list = field(default_factory=list)  # (item, distance, index) to store
+    stored: list = field(default_factory=list)  # the incident's detections, in time order
+
+    def add(self, time, lon, lat, uas_id):
+        at = bisect.bisect_right(self.times, time)
+        self.times.insert(at, time)
+        self.lons.insert(at, lon)
+        self.lats.insert(at, lat)
+        if uas_id:
+            bisect.insort(self.uas_times.setdefault(uas_id, []), time)
+
+    def window(self, time, gap):
+        """(start, stop) of the detections at most `gap` from `time`."""
+        return bisect.bisect_left(self.times, time - gap), bisect.bisect_right(
+            self.times, time + gap
+        )
+
+    def has_uas_near(self, uas_id, time, gap):
+        times = self.uas_times.get(uas_id)
+        if not times:
+            return False
+        at = bisect.bisect_left(times, time - gap)
+        return at < len(times) and times[at] <= time + gap
 
 
 def _store_for_site(site, accepted, api_key):
-    """Group accepted detections into incidents and store them; {index: Detection}."""
+    """Group accepted detections into incidents and save the incidents and drones; returns
+    [(index, unsaved Detection)]."""
     if not accepted:
-        return {}
+        return []
     accepted.sort(key=lambda entry: (entry[0].time, str(entry[0].detection_id)))
     gap = group_gap()
     start, end = accepted[0][0].time - gap, accepted[-1][0].time + gap
-    groups = {}
-    open_incidents = Incident.objects.filter(
-        site=site,
-        source=Source.SENSOR,
-        status__in=OPEN_STATUSES,
-        first_seen__lte=end,
-        last_seen__gte=start,
-    )
-    for incident in open_incidents:
-        groups[incident.pk] = _Group(incident)
-    for incident_id, time, location, uas_id in Detection.objects.filter(
-        incident__in=list(groups), time__range=(start, end)
-    ).values_list("incident_id", "time", "location", "uas_id"):
-        groups[incident_id].members.append((time, location.x, location.y, uas_id))
-    new_groups = []
+    groups = [
+        _Group(incident)
+        for incident in Incident.objects.filter(
+            site=site,
+            source=Source.SENSOR,
+            status__in=OPEN_STATUSES,
+            first_seen__lte=end,
+            last_seen__gte=start,
+        )
+    ]
+    if groups:
+        by_id = {group.incident.pk: group for group in groups}
+        for row in _stored_detections(list(by_id)):
+            group = by_id[row.incident_id]
+            group.stored.append(row)
+            if start <= row.time <= end:
+                group.add(row.time, row.x, row.y, row.uas_id)
     limit = settings.SKYLEDGER_INGEST_GROUP_DISTANCE_M
     for entry in accepted:
         item = entry[0]
-        group = _find_group([*groups.values(), *new_groups], item, gap, limit)
+        group = _find_group(groups, item, gap, limit)
         if group is None:
             group = _Group(None)
-            new_groups.append(group)
-        group.members.append((item.time, item.lon, item.lat, item.uas_id))
+            groups.append(group)
+        group.add(item.time, item.lon, item.lat, item.uas_id)
         group.new.append(entry)
-    stored = {}
-    for group in [*groups.values(), *new_groups]:
+    created = []
+    for group in groups:
         if group.new:
-            stored.update(_save_group(site, group, api_key))
-    return stored
+            created += _save_group(site, group, api_key)
+    return created
 
 
 def _find_group(groups, item, gap, limit):
-    """The group this detection belongs to: same UAS ID nearby in time first, then the
-    nearest in space among groups with a detection within the time gap."""
-    best, best_distance = None, None
+    """The group this detection belongs to: the first with the same UAS ID nearby in time,
+    else the nearest in space (within `limit`) among groups with a detection within the
+    time gap. One geodesic call covers every candidate group."""
+    candidates = []
     for group in groups:
-        close = [m for m in group.members if abs(m[0] - item.time) <= gap]
-        if not close:
+        low, high = group.window(item.time, gap)
+        if low == high:
             continue
-        if item.uas_id and any(m[3] == item.uas_id for m in close):
+        if item.uas_id and group.has_uas_near(item.uas_id, item.time, gap):
             return group
-        lons = np.array([m[1] for m in close])
-        lats = np.array([m[2] for m in close])
-        _, _, meters = geo.WGS84.inv(
-            np.full_like(lons, item.lon), np.full_like(lats, item.lat), lons, lats
+        candidates.append((group, low, high))
+    if not candidates:
+        return None
+    lons = np.array([x for group, low, high in candidates for x in group.lons[low:high]])
+    lats = np.array([y for group, low, high in candidates for y in group.lats[low:high]])
+    _, _, meters = geo.WGS84.inv(
+        np.full_like(lons, item.lon), np.full_like(lats, item.lat), lons, lats
+    )
+    starts = np.cumsum([0] + [high - low for _, low, high in candidates[:-1]])
+    nearest = np.minimum.reduceat(np.asarray(meters), starts)
+    best = int(np.argmin(nearest))  # the first of equals, as groups are in order
+    return candidates[best][0] if nearest[best] <= limit else None
+
+
+def _stored_detections(incident_ids):
+    """Every stored detection of these incidents, in time order, as named rows of what
+    grouping, the incident summary and the drone tracks need: one query, no model objects."""
+    return (
+        Detection.objects.filter(incident__in=incident_ids)
+        .annotate(
+            x=_x("location"),
+            y=_y("location"),
+            ox=_x("operator_location"),
+            oy=_y("operator_location"),
         )
-        nearest = float(np.min(meters))
-        if nearest <= limit and (best_distance is None or nearest < best_distance):
-            best, best_distance = group, nearest
-    return best
+        .order_by("time", "pk")
+        .values_list(
+            "incident_id",
+            "pk",
+            "time",
+            "x",
+            "y",
+            "uas_id",
+            "uas_id_type",
+            "operator_id",
+            "ox",
+            "oy",
+            "detection_method",
+            "distance_m",
+            "altitude_m",
+            named=True,
+        )
+    )
+
+
+def _stored_summary(stored):
+    """What an incident's stored detections add up to: first and last time, UAS IDs,
+    methods, and the closest approach as (time, lon, lat, distance, altitude)."""
+    if not stored:
+        return None
+    closest = min(stored, key=lambda row: (row.distance_m, row.time, row.pk))
+    return {
+        "first_seen": stored[0].time,
+        "last_seen": stored[-1].time,
+        "uas_ids": {row.uas_id for row in stored},
+        "methods": {row.detection_method for row in stored},
+        "closest": (closest.time, closest.x, closest.y, closest.distance_m, closest.altitude_m),
+    }
 
 
 def _save_group(site, group, api_key):
-    rows = []
-    if group.incident is not None:
-        rows = [
-            (d.time, d.location.x, d.location.y, d.distance_m, d.altitude_m, d)
-            for d in group.incident.detections.all()
-        ]
-    rows += [
-        (item.time, item.lon, item.lat, distance, item.altitude_m, item)
+    """Open or update the group's incident and its drones; [(index, unsaved Detection)]."""
+    rows = [
+        (item.time, item.lon, item.lat, distance, item.altitude_m)
         for item, distance, _ in group.new
     ]
     closest = min(rows, key=lambda row: (row[3], row[0]))
-    uas_ids = sorted({_uas(row[5]) for row in rows} - {""})
-    methods = sorted({_method(row[5]) for row in rows})
+    first_seen = min(row[0] for row in rows)
+    last_seen = max(row[0] for row in rows)
+    uas_ids = {item.uas_id for item, _, _ in group.new}
+    methods = {item.detection_method for item, _, _ in group.new}
+    incident = group.incident
+    stored = _stored_summary(group.stored)
+    if stored is not None:
+        # Stored detections come first, so they win ties, as they always have.
+        if (stored["closest"][3], stored["closest"][0]) <= (closest[3], closest[0]):
+            closest = stored["closest"]
+        first_seen = min(first_seen, stored["first_seen"])
+        last_seen = max(last_seen, stored["last_seen"])
+        uas_ids |= stored["uas_ids"]
+        methods |= stored["methods"]
+    uas_ids = sorted(uas_ids - {""})
     fields = {
-        "first_seen": min(row[0] for row in rows),
-        "last_seen": max(row[0] for row in rows),
+        "first_seen": first_seen,
+        "last_seen": last_seen,
         "location": Point(closest[1], closest[2], srid=4326),
         "altitude_m": _altitude(closest[4]),
         "drone_count": max(1, len(uas_ids)),
-        "detection_methods": methods,
+        "detection_methods": sorted(methods),
     }
-    incident = group.incident
     if incident is None:
         incident = record_incident(
             site=site,
@@ -312,47 +422,55 @@ def _save_group(site, group, api_key):
     else:
         for name, value in fields.items():
             setattr(incident, name, value)
-        incident.full_clean()
+        incident.site = site  # the locked site itself: no query to check or read it
+        incident.full_clean(exclude=["site"])
         incident.save()
-    drones = {d.uas_id: d for d in incident.drones.filter(uas_id__in=uas_ids)}
-    for uas_id in uas_ids:
-        mine = sorted((row for row in rows if _uas(row[5]) == uas_id), key=lambda row: row[0])
+    drones = _save_drones(incident, group)
+    return [
+        (index, _detection(item, distance, site, incident, drones, api_key))
+        for item, distance, index in group.new
+    ]
+
+
+def _save_drones(incident, group):
+    """Create or update the drone of each UAS ID with new detections: its track (every
+    position in time order) and what its latest detection says; {uas_id: Drone}."""
+    new = {}
+    for item, _, _ in group.new:
+        if item.uas_id:
+            new.setdefault(item.uas_id, []).append((item.time, item.lon, item.lat, item))
+    if not new:
+        return {}
+    drones, stored = {}, {}
+    if group.incident is not None:
+        drones = {d.uas_id: d for d in incident.drones.filter(uas_id__in=new)}
+        for row in group.stored:
+            if row.uas_id in new:
+                stored.setdefault(row.uas_id, []).append((row.time, row.x, row.y, row))
+    # Stored positions first, so among equal times they keep their place, as before.
+    tracks = {
+        uas_id: sorted(stored.get(uas_id, []) + rows, key=lambda row: row[0])
+        for uas_id, rows in new.items()
+    }
+    for uas_id, rows in tracks.items():
+        latest = rows[-1][3]
         drone = drones.get(uas_id) or Drone(incident=incident, uas_id=uas_id)
-        latest = mine[-1][5]
         drone.uas_id_type = drone.uas_id_type or latest.uas_id_type or UasIdType.SERIAL
         drone.operator_id = latest.operator_id or drone.operator_id
         operator = _operator(latest)
         if operator is not None:
             drone.operator_location = operator
-        points = [(row[1], row[2]) for row in mine]
+        points = [(row[1], row[2]) for row in rows]
         drone.track = LineString(points, srid=4326) if len(set(points)) > 1 else None
-        drone.full_clean()
+        drone.full_clean(exclude=["incident"])  # the incident just saved: no query to check it
         drone.save()
         drones[uas_id] = drone
-    stored = {}
-    created = Detection.objects.bulk_create(
-        [
-            _detection(item, distance, site, incident, drones, api_key)
-            for item, distance, _ in group.new
-        ]
-    )
-    for (_, _, index), detection in zip(group.new, created, strict=True):
-        detection.incident = incident
-        stored[index] = detection
-    return stored
-
-
-def _uas(source):
-    return source.uas_id
-
-
-def _method(source):
-    return source.detection_method
+    return drones
 
 
 def _operator(source):
-    if isinstance(source, Detection):
-        return source.operator_location
+    if isinstance(source, tuple):  # a stored detection's row
+        return None if source.ox is None else Point(source.ox, source.oy, srid=4326)
     if source.operator_lon is None:
         return None
     return Point(source.operator_lon, source.operator_lat, srid=4326)

@@ -71,9 +71,9 @@ def _unit_vectors(lons, lats):
 # Edges within this factor (plus the slack below) of the nearest edge on the conformal sphere
 # stay candidates. There the scale varies by e^2 ~ 0.0067 per radian of latitude at most, so
 # two distances from one point spanning theta radians keep their ratio to within about
-# 0.0067 * theta; twice that plus 0.1% is allowed. An edge's geodesic also strays from the
+# 0.0067 * theta; twice that plus 0.01% is allowed. An edge's geodesic also strays from the
 # great circle through its ends by up to about f * L^2 / (8 R); the slack covers twice that
-# plus 2 m for rounding near the point.
+# plus 0.5 m for rounding (an arc-cosine near 0 is good to about 0.1 m).
 _MEAN_RADIUS_M = 6_371_008.8
 _RATIO_PER_RADIAN = 2 * WGS84.es
 _RATIO = 1.0001

@@ -80,7 +80,7 @@ def run(ctx):
     raw_error = float(np.max(np.abs(raw_d[sample] - exact)))
     note = (
         f"largest difference from the database over all points: {worst:.3f} m; "
-        f"from an exhaustive geodesic search over {SAMPLE:,} of them: ours {ours_error:.4f} m, "
+        f"from an exhaustive geodesic search over {SAMPLE:,} of them: ours {ours_error:.1e} m, "
         f"{raw_name} {raw_error:.3f} m (goal: within 1 m)"
     )
     if not ctx.postgres:

@@ -56,12 +56,13 @@ class ExternalReportQuerySet(models.QuerySet):
         box_filter = models.Q()
         for box in _bboxes_around(perimeter, metres):
             box_filter |= models.Q(location__intersects=Polygon.from_bbox(box))
-        candidates = self.filter(location__isnull=False).filter(box_filter)
-        near_ids = [
-            pk
-            for pk, point in candidates.values_list("pk", "location")
-            if geo.distance_to_perimeter_m(point.x, point.y, perimeter) <= metres
-        ]
+        candidates = list(
+            self.filter(location__isnull=False).filter(box_filter).values_list("pk", "location")
+        )
+        distances = geo.distances_to_perimeter_m(
+            [point.x for _, point in candidates], [point.y for _, point in candidates], perimeter
+        )
+        near_ids = [pk for (pk, _), d in zip(candidates, distances, strict=True) if d <= metres]
         return self.filter(pk__in=near_ids)
 
 

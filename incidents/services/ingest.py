@@ -24,17 +24,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-import shapely
 from django.conf import settings
 from django.contrib.gis.geos import LineString, Point
 from django.db import IntegrityError, connection, transaction
 from django.db.models import FloatField, Func
 from django.utils import timezone
 from django.utils.translation import gettext
-from shapely.geometry import MultiPolygon
 
 from .. import geo
 from ..choices import DetectionMethod, Source, Status, UasIdType
+from ..geo import distances_to_perimeter_m
 from ..models import (
     FUTURE_TOLERANCE,
     MAX_DISTANCE_FROM_SITE_M,
@@ -506,83 +505,3 @@ def _detection(item, distance, site, incident, drones, api_key):
         incident=incident,
         drone=drones.get(item.uas_id),
     )
-
-
-# --- Distances for a whole batch --------------------------------------------------------
-
-
-def _edges(perimeter):
-    polygons = perimeter.geoms if isinstance(perimeter, MultiPolygon) else [perimeter]
-    segments = []
-    for polygon in polygons:
-        for ring in [polygon.exterior, *polygon.interiors]:
-            coords = np.asarray(ring.coords)[:, :2]
-            segments.append(np.hstack([coords[:-1], coords[1:]]))
-    edges = np.vstack(segments)
-    return edges[:, 0], edges[:, 1], edges[:, 2], edges[:, 3]
-
-
-def distances_to_perimeter_m(lons, lats, perimeter):
-    """Metres from each point to the perimeter (0 inside), for many points in one pass.
-
-    The same geodesic method as `geo.distance_to_perimeter_m` (prune edges by the triangle
-    inequality, then a golden-section search along each remaining edge), but every
-    point-edge pair of the batch goes through pyproj together instead of one call per point.
-    """
-    lons = np.asarray(lons, dtype=float)
-    lats = np.asarray(lats, dtype=float)
-    result = np.zeros(len(lons))
-    if not len(lons):
-        return result
-    outside = ~shapely.covers(perimeter, shapely.points(lons, lats))
-    if not outside.any():
-        return result
-    points = np.flatnonzero(outside)
-    lon1, lat1, lon2, lat2 = _edges(perimeter)
-    n_points, n_edges = len(points), len(lon1)
-    px = np.repeat(lons[points], n_edges)
-    py = np.repeat(lats[points], n_edges)
-    ax, ay, bx, by = (np.tile(a, n_points) for a in (lon1, lat1, lon2, lat2))
-    to_start = np.asarray(geo.WGS84.inv(px, py, ax, ay)[2]).reshape(n_points, n_edges)
-    to_end = np.asarray(geo.WGS84.inv(px, py, bx, by)[2]).reshape(n_points, n_edges)
-    length = np.asarray(geo.WGS84.inv(lon1, lat1, lon2, lat2)[2])
-    lower_bound = (to_start + to_end - length) / 2
-    nearest_vertex = np.minimum(to_start, to_end).min(axis=1)
-    point_index, edge_index = np.nonzero(lower_bound <= nearest_vertex[:, None] + 1e-6)
-    pair_distances = _distance_to_segments(
-        lons[points][point_index],
-        lats[points][point_index],
-        lon1[edge_index],
-        lat1[edge_index],
-        lon2[edge_index],
-        lat2[edge_index],
-    )
-    nearest = np.full(n_points, np.inf)
-    np.minimum.at(nearest, point_index, pair_distances)
-    result[points] = nearest
-    return result
-
-
-_INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
-
-
-def _distance_to_segments(px, py, lon1, lat1, lon2, lat2):
-    """Geodesic distance from point i to segment i, for every i at once."""
-    azimuth, _, length = (np.asarray(a) for a in geo.WGS84.inv(lon1, lat1, lon2, lat2))
-
-    def distance_at(fractions):
-        x, y, _ = geo.WGS84.fwd(lon1, lat1, azimuth, fractions * length)
-        return np.asarray(geo.WGS84.inv(px, py, x, y)[2])
-
-    longest = max(float(length.max(initial=0.0)), 1e-3)
-    steps = min(50, int(np.ceil(np.log(longest / 1e-3) / -np.log(_INV_PHI))) + 1)
-    low, high = np.zeros(len(px)), np.ones(len(px))
-    for _ in range(steps):
-        a = high - _INV_PHI * (high - low)
-        b = low + _INV_PHI * (high - low)
-        left = distance_at(a) < distance_at(b)
-        high = np.where(left, b, high)
-        low = np.where(left, low, a)
-    inner = distance_at((low + high) / 2)
-    ends = np.minimum(distance_at(np.zeros(len(px))), distance_at(np.ones(len(px))))
-    return np.minimum(inner, ends)

@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import F
+from django.contrib.gis.db.models.functions import GeoFunc
+from django.db.models import F, FloatField
 from django.http import QueryDict
 
 from ..models import Drone, Incident, Site
@@ -59,6 +60,30 @@ DRONE_FIELDS = (
     "track",
     "description",
 )
+
+
+class Longitude(GeoFunc):
+    """A point's x (longitude in EPSG:4326) read as a float by the database."""
+
+    function = "ST_X"
+    output_field = FloatField()
+
+
+class Latitude(GeoFunc):
+    """A point's y (latitude in EPSG:4326) read as a float by the database."""
+
+    function = "ST_Y"
+    output_field = FloatField()
+
+
+def stable_order(queryset):
+    """`queryset` in its own order with the primary key as the last tie-breaker, so every
+    export of the same rows lists them in the same order, whichever path writes it."""
+    query = queryset.query
+    ordering = list(query.order_by or (query.get_meta().ordering if query.default_ordering else ()))
+    if any(isinstance(o, str) and o.lstrip("-") in ("pk", "id") for o in ordering):
+        return queryset
+    return queryset.order_by(*ordering, "pk")
 
 
 def _redact_drone(drone):
@@ -121,7 +146,9 @@ class ExportSource:
         stays open for the whole export (on SQLite that would hold writers off until the
         export ends). 8 bytes per incident."""
         if self._ids is None:
-            keys = self.queryset.values_list("pk", flat=True).iterator(chunk_size=10_000)
+            keys = (
+                stable_order(self.queryset).values_list("pk", flat=True).iterator(chunk_size=10_000)
+            )
             self._ids = array("q", keys)
         return self._ids
 
@@ -147,6 +174,19 @@ class ExportSource:
             }
             batch = [rows[pk] for pk in chunk if pk in rows]  # deleted meanwhile: left out
             yield from self._finish(batch, with_drones)
+            done += len(batch)
+            self._report(done)
+        self._report(done)
+
+    def tuples(self, *fields):
+        """Yield the exported incidents as lists of tuples, one list per chunk, in the list's
+        order: `values_list(*fields)`, where a field may also be an expression."""
+        done = 0
+        for chunk in self._chunks():
+            rows = Incident.objects.filter(pk__in=chunk).values_list(*fields, "pk")
+            by_key = {row[-1]: row[:-1] for row in rows}
+            batch = [by_key[pk] for pk in chunk if pk in by_key]  # deleted meanwhile: left out
+            yield batch
             done += len(batch)
             self._report(done)
         self._report(done)

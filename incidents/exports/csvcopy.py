@@ -267,8 +267,8 @@ def write_copy(source, path):
     statement = copy_sql(source)
     done = 0
     with open(path, "wb") as out, transaction.atomic(), connection.cursor() as cursor:
-        for name, value in SETTINGS.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        settings = ", ".join(["set_config(%s, %s, true)"] * len(SETTINGS))
+        cursor.execute(f"SELECT {settings}", [v for item in SETTINGS.items() for v in item])
         out.write(header())
         write = out.write
         with cursor.cursor.copy(statement) as copy:

@@ -79,9 +79,11 @@ INNER = {
     "heading_deg": F("heading_deg"),
     "speed_kmh": F("speed_kmh"),
     "behaviours": F("behaviours"),
+    "behaviours_text": _Sql("{0}::text", F("behaviours")),
     "payload_seen": F("payload_seen"),
     "payload_description": F("payload_description"),
     "detection_methods": F("detection_methods"),
+    "detection_methods_text": _Sql("{0}::text", F("detection_methods")),
     "operator_seen": F("operator_seen"),
     "operator_description": F("operator_description"),
     "source": F("source"),
@@ -90,20 +92,6 @@ INNER = {
     "narrative": F("narrative"),
 }
 
-# What the middle query adds to the inner one, each computed once per row: the times as
-# text ("YYYY-MM-DD HH:MM:SS[.ffffff]" in DateStyle ISO), the UTC offsets of the local
-# times as interval text ("[-]HH:MM:SS" in IntervalStyle postgres), the lists as JSON text.
-MIDDLE = {
-    "first_utc": "q.x_first_utc::text",
-    "first_local": "q.x_first_local::text",
-    "first_offset": "(q.x_first_local - q.x_first_utc)::text",
-    "last_utc": "q.x_last_utc::text",
-    "last_local": "q.x_last_local::text",
-    "last_offset": "(q.x_last_local - q.x_last_utc)::text",
-    "reported_utc": "q.x_reported_utc::text",
-    "behaviours": "q.x_behaviours::text",
-    "detection_methods": "q.x_detection_methods::text",
-}
 # The session settings that those text forms depend on, made explicit for the export. JIT
 # off: the many small expressions make the planner expect a costly query, and compiling
 # them takes longer than running them.
@@ -126,7 +114,7 @@ def text(value):
 
 def _iso(value):
     """ISO 8601 "YYYY-MM-DDTHH:MM:SS" from timestamp text, the fraction of a second cut."""
-    return f"left({value}, 10) || 'T' || substr({value}, 12, 8)"
+    return f"replace(left({value}, 19), ' ', 'T')"
 
 
 def utc(value):
@@ -144,7 +132,7 @@ def local(wall, offset):
 
 
 def joined(value, json):
-    """A JSON list of text joined with ";" as table._joined does, then defused.
+    """A JSON list of text joined with ";" as table._joined does.
 
     JSON text without a backslash and with two quotes per item holds only strings, none with
     a quote or an escape, separated by '", "': those are cut as text. Anything else goes
@@ -160,7 +148,23 @@ def joined(value, json):
         f"WHEN jsonb_typeof({json}) = 'array' "
         f"THEN array_to_string(ARRAY(SELECT jsonb_array_elements_text({json})), ';') "
     )
-    return text(f"(CASE {fast}{slow}END)")
+    return f"CASE {fast}{slow}END"
+
+
+# What the middle query adds to the inner one, each computed once per row: the times as
+# text ("YYYY-MM-DD HH:MM:SS[.ffffff]" in DateStyle ISO), the UTC offsets of the local
+# times as interval text ("[-]HH:MM:SS" in IntervalStyle postgres), the lists joined.
+MIDDLE = {
+    "first_utc": "q.x_first_utc::text",
+    "first_local": "q.x_first_local::text",
+    "first_offset": "(q.x_first_local - q.x_first_utc)::text",
+    "last_utc": "q.x_last_utc::text",
+    "last_local": "q.x_last_local::text",
+    "last_offset": "(q.x_last_local - q.x_last_utc)::text",
+    "reported_utc": "q.x_reported_utc::text",
+    "behaviours": joined("q.x_behaviours_text", "q.x_behaviours"),
+    "detection_methods": joined("q.x_detection_methods_text", "q.x_detection_methods"),
+}
 
 
 def number(value):
@@ -227,10 +231,10 @@ def cells(site_ids):
         text("q.x_lights"),
         number("q.x_heading_deg"),
         number("q.x_speed_kmh"),
-        joined("q.t_behaviours", "q.x_behaviours"),
+        text("q.t_behaviours"),
         boolean("q.x_payload_seen"),
         text("q.x_payload_description"),
-        joined("q.t_detection_methods", "q.x_detection_methods"),
+        text("q.t_detection_methods"),
         boolean("q.x_operator_seen"),
         personal("q.x_operator_description", site_ids),
         text("q.x_source"),

@@ -28,7 +28,7 @@ from .registry import Exporter, register
 from .source import Latitude, Longitude
 
 WRITER = Path(__file__).resolve().with_name("gpkg_writer.py")
-BATCH = 50_000
+BATCH = 20_000
 
 # What is read of each incident, and the name each value gets.
 FIELDS = {

@@ -1,6 +1,7 @@
 """What every exporter reads: the filtered incidents as plain rows, fetched in chunks so that
 an export of 100,000 incidents uses about as much memory as one of 1,000."""
 
+import json
 import zoneinfo
 from array import array
 from collections import defaultdict
@@ -8,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.gis.db.models.functions import GeoFunc
+from django.db import connection
 from django.db.models import F, FloatField
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
 from ..models import Drone, Incident, Site
@@ -84,6 +87,15 @@ def stable_order(queryset):
     if any(isinstance(o, str) and o.lstrip("-") in ("pk", "id") for o in ordering):
         return queryset
     return queryset.order_by(*ordering, "pk")
+
+
+def keys_in(keys):
+    """The right-hand side of `pk__in` for a chunk of keys. On SQLite the keys go as one JSON
+    parameter read by json_each: Django resolves each item of a list on its own, which cost
+    more than the whole query (about 20 microseconds a key)."""
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(keys)])
+    return keys
 
 
 def _redact_drone(drone):
@@ -164,7 +176,7 @@ class ExportSource:
         for chunk in self._chunks():
             rows = {
                 row["id"]: row
-                for row in Incident.objects.filter(pk__in=chunk).values(
+                for row in Incident.objects.filter(pk__in=keys_in(chunk)).values(
                     *INCIDENT_FIELDS,
                     "site_id",
                     site_code=F("site__code"),
@@ -183,7 +195,7 @@ class ExportSource:
         order: `values_list(*fields)`, where a field may also be an expression."""
         done = 0
         for chunk in self._chunks():
-            rows = Incident.objects.filter(pk__in=chunk).values_list(*fields, "pk")
+            rows = Incident.objects.filter(pk__in=keys_in(chunk)).values_list(*fields, "pk")
             by_key = {row[-1]: row[:-1] for row in rows}
             batch = [by_key[pk] for pk in chunk if pk in by_key]  # deleted meanwhile: left out
             yield batch
@@ -200,7 +212,9 @@ class ExportSource:
         if with_drones:
             ids = [row["id"] for row in batch]
             for drone in (
-                Drone.objects.filter(incident_id__in=ids).order_by("pk").values(*DRONE_FIELDS)
+                Drone.objects.filter(incident_id__in=keys_in(ids))
+                .order_by("pk")
+                .values(*DRONE_FIELDS)
             ):
                 drones[drone["incident_id"]].append(drone)
         for row in batch:
@@ -230,7 +244,7 @@ class ExportSource:
         """Every drone record of the exported incidents, with its incident's reference."""
         for chunk in self._chunks():
             for drone in (
-                Drone.objects.filter(incident_id__in=chunk)
+                Drone.objects.filter(incident_id__in=keys_in(chunk))
                 .order_by("pk")
                 .values(
                     *DRONE_FIELDS,

@@ -23,17 +23,24 @@ def write(output, parts):
     """Write each (layer, frame) of `parts` to the GeoPackage `output`, appending a layer's
     later parts to its first."""
     started = set()
-    for layer, frame in parts:
-        pyogrio.write_dataframe(
-            frame,
-            output,
-            layer=layer,
-            driver="GPKG",
-            append=layer in started,
-            promote_to_multi=False,
-            geometry_type=GEOMETRY_TYPES.get(layer),
-        )
-        started.add(layer)
+    # No fsync after each layer's transaction: the file is new, nobody reads it before it is
+    # closed and hashed, and a crash fails the export job anyway. Each layer written costs
+    # two fsyncs otherwise, more than writing 2,000 features.
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        for layer, frame in parts:
+            pyogrio.write_dataframe(
+                frame,
+                output,
+                layer=layer,
+                driver="GPKG",
+                append=layer in started,
+                promote_to_multi=False,
+                geometry_type=GEOMETRY_TYPES.get(layer),
+            )
+            started.add(layer)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": None})
 
 
 def _load(paths):

@@ -90,12 +90,12 @@ def stable_order(queryset):
 
 
 def keys_in(keys):
-    """The right-hand side of `pk__in` for a chunk of keys. On SQLite the keys go as one JSON
-    parameter read by json_each: Django resolves each item of a list on its own, which cost
-    more than the whole query (about 20 microseconds a key)."""
+    """The right-hand side of `pk__in` for a chunk of keys, as one parameter (a JSON list read
+    by json_each on SQLite, an array on PostgreSQL): Django resolves each item of a plain list
+    on its own, which cost more than the whole query (about 20 microseconds a key)."""
     if connection.vendor == "sqlite":
         return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(keys)])
-    return keys
+    return RawSQL("SELECT unnest(%s::bigint[])", [keys])
 
 
 def _redact_drone(drone):
@@ -133,6 +133,7 @@ class ExportSource:
     progress: object = None
     # Under SQLite's historical limit of 999 parameters per query.
     chunk_size: int = 900
+    stream_size: int = 10_000  # rows per batch where one query streams them (PostgreSQL)
     sequence: int = 1  # the export's number, for file names that must count up (E5X)
     # The sites whose operator personal data the exporting person may see (None: every site;
     # see incidents.privacy). Elsewhere operator fields are blanked and their points left out.
@@ -192,8 +193,26 @@ class ExportSource:
 
     def tuples(self, *fields):
         """Yield the exported incidents as lists of tuples, one list per chunk, in the list's
-        order: `values_list(*fields)`, where a field may also be an expression."""
+        order: `values_list(*fields)`, where a field may also be an expression.
+
+        On PostgreSQL one query streams them (a server-side cursor reads one consistent
+        snapshot and holds no writer off); elsewhere the key snapshot is read in chunks."""
         done = 0
+        if connection.vendor == "postgresql":
+            rows = stable_order(self.queryset).values_list(*fields)
+            batch = []
+            for row in rows.iterator(chunk_size=self.stream_size):
+                batch.append(row)
+                if len(batch) == self.stream_size:
+                    yield batch
+                    done += len(batch)
+                    self._report(done)
+                    batch = []
+            if batch:
+                yield batch
+                done += len(batch)
+            self._report(done)
+            return
         for chunk in self._chunks():
             rows = Incident.objects.filter(pk__in=keys_in(chunk)).values_list(*fields, "pk")
             by_key = {row[-1]: row[:-1] for row in rows}

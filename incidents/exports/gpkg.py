@@ -19,7 +19,7 @@ import numpy
 import pandas
 import shapely
 from django.db import connection
-from django.db.models import F
+from django.db.models import BigIntegerField, F, TextField
 from django.utils.translation import gettext_lazy as _
 
 from . import gpkg_writer
@@ -73,6 +73,36 @@ COLUMNS = [
 ]
 
 
+def _joined_in_database(name):
+    """A JSON list joined with ";" by PostgreSQL: cheaper than decoding it in Python."""
+    from .csvcopy import _Sql
+
+    return _Sql(
+        "array_to_string(ARRAY(SELECT jsonb_array_elements_text({0})), ';')",
+        F(name),
+        output_field=TextField(),
+    )
+
+
+def fields():
+    """FIELDS, with the lists joined by the database where it can."""
+    if connection.vendor != "postgresql":
+        return FIELDS
+    from .csvcopy import _Sql
+
+    return {
+        **FIELDS,
+        # Microseconds since 1970 as an integer: pandas converts a column of them at once.
+        "first_seen": _Sql(
+            "(extract(epoch FROM {0}) * 1000000)::bigint",
+            F("first_seen"),
+            output_field=BigIntegerField(),
+        ),
+        "detection_methods": _joined_in_database("detection_methods"),
+        "behaviours": _joined_in_database("behaviours"),
+    }
+
+
 def offset_text(seconds):
     """A UTC offset as datetime.isoformat writes it: +07:00, -03:30, +05:53:28."""
     sign = "-" if seconds < 0 else "+"
@@ -96,13 +126,21 @@ def local_times(utc, zones):
 
 
 def incident_frame(rows):
-    """The incidents layer of one batch of FIELDS tuples as a GeoDataFrame."""
+    """The incidents layer of one batch of fields() tuples as a GeoDataFrame."""
+    in_database = connection.vendor == "postgresql"
     frame = pandas.DataFrame.from_records(rows, columns=list(FIELDS))
-    utc = pandas.to_datetime(frame.pop("first_seen"), utc=True)
+    first_seen = frame.pop("first_seen")
+    if in_database:
+        utc = pandas.to_datetime(first_seen.astype("int64"), unit="us", utc=True)
+    else:
+        utc = pandas.to_datetime(first_seen, utc=True)
     frame["first_seen_utc"] = utc
     frame["first_seen_local"] = local_times(utc, frame["time_zone"])
     for name in ("detection_methods", "behaviours"):
-        frame[name] = [";".join(items or []) for items in frame[name]]
+        if in_database:  # joined by the database already
+            frame[name] = frame[name].fillna("")
+        else:
+            frame[name] = [";".join(items or []) for items in frame[name]]
     lon, lat = (frame.pop(name).to_numpy(dtype="float64") for name in ("lon", "lat"))
     points = shapely.points(lon, lat)
     return geopandas.GeoDataFrame(frame[COLUMNS], geometry=points, crs="EPSG:4326")
@@ -111,7 +149,7 @@ def incident_frame(rows):
 def incident_frames(source):
     """The incidents layer in GeoDataFrames of up to BATCH rows, in the list's order."""
     rows, written = [], False
-    for chunk in source.tuples(*FIELDS.values()):
+    for chunk in source.tuples(*fields().values()):
         rows.extend(chunk)
         if len(rows) >= BATCH:
             yield incident_frame(rows)

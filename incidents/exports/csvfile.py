@@ -7,7 +7,9 @@ tuples chunk by chunk and formatted here. Both write the same bytes (tests/test_
 """
 
 import csv
+import json
 import zoneinfo
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import F
@@ -20,7 +22,7 @@ from .table import FORMULA_STARTS, HEADERS
 BOM = "\ufeff"
 UTC = zoneinfo.ZoneInfo("UTC")
 _FORMULA = frozenset(FORMULA_STARTS)
-_BOOLEAN = {True: "true", False: "false", None: ""}
+_BOOLEAN = {True: "true", False: "false", None: ""}  # SQLite's 1 and 0 too
 
 
 # What the Python path reads, in this order (see _rows).
@@ -71,11 +73,31 @@ def _text(value):
 
 
 def _utc(moment):
+    """ISO 8601 UTC with a Z: from a datetime, or from SQLite's stored UTC text."""
     if moment is None:
         return ""
+    if moment.__class__ is str:
+        return f"{moment[:10]}T{moment[11:19]}Z"
     if moment.utcoffset():
         moment = moment.astimezone(UTC)
     return moment.isoformat(timespec="seconds")[:19] + "Z"
+
+
+def _local(moment, zone):
+    if moment is None:
+        return ""
+    if moment.__class__ is str:
+        moment = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _joined(items):
+    """A list (or SQLite's JSON text of one) joined with ";", then defused."""
+    if items.__class__ is str:
+        if items == "[]":
+            return ""
+        items = json.loads(items)
+    return _text(";".join(items)) if items else ""
 
 
 def _rows(batch, zones, shows_personal_data):
@@ -131,9 +153,9 @@ def _rows(batch, zones, shows_personal_data):
             zone_ring_m,
             distance_m,
             _utc(first_seen),
-            first_seen.astimezone(local).isoformat(timespec="seconds") if first_seen else "",
+            _local(first_seen, local),
             _utc(last_seen),
-            last_seen.astimezone(local).isoformat(timespec="seconds") if last_seen else "",
+            _local(last_seen, local),
             _text(time_zone),
             _utc(reported_at),
             latitude,
@@ -147,10 +169,10 @@ def _rows(batch, zones, shows_personal_data):
             _text(lights),
             heading_deg,
             speed_kmh,
-            _text(";".join(behaviours)) if behaviours else "",
+            _joined(behaviours),
             _BOOLEAN[payload_seen],
             _text(payload_description),
-            _text(";".join(detection_methods)) if detection_methods else "",
+            _joined(detection_methods),
             _BOOLEAN[operator_seen],
             _text(operator_description) if shows_personal_data(site_id) else "",
             _text(source),
@@ -167,7 +189,7 @@ def write_python(source, path):
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
-        for batch in source.tuples(*FIELDS):
+        for batch in source.tuples(*FIELDS, raw=connection.vendor == "sqlite"):
             writer.writerows(_rows(batch, zones, shows))
 
 

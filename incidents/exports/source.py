@@ -98,6 +98,14 @@ def keys_in(keys):
     return RawSQL("SELECT unnest(%s::bigint[])", [keys])
 
 
+def _unconverted(queryset):
+    """The rows of a values_list queryset as the database driver returns them."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _redact_drone(drone):
     drone["operator_id"] = ""
     drone["operator_location"] = None
@@ -191,9 +199,11 @@ class ExportSource:
             self._report(done)
         self._report(done)
 
-    def tuples(self, *fields):
+    def tuples(self, *fields, raw=False):
         """Yield the exported incidents as lists of tuples, one list per chunk, in the list's
-        order: `values_list(*fields)`, where a field may also be an expression.
+        order: `values_list(*fields)`, where a field may also be an expression. With `raw`,
+        SQLite's values come as stored, without Django's conversions (times as UTC text,
+        JSON as text, booleans as 0 and 1), which cost more than the query.
 
         On PostgreSQL one query streams them (a server-side cursor reads one consistent
         snapshot and holds no writer off); elsewhere the key snapshot is read in chunks."""
@@ -214,7 +224,8 @@ class ExportSource:
             self._report(done)
             return
         for chunk in self._chunks():
-            rows = Incident.objects.filter(pk__in=keys_in(chunk)).values_list(*fields, "pk")
+            query = Incident.objects.filter(pk__in=keys_in(chunk)).values_list(*fields, "pk")
+            rows = _unconverted(query) if raw else query
             by_key = {row[-1]: row[:-1] for row in rows}
             batch = [by_key[pk] for pk in chunk if pk in by_key]  # deleted meanwhile: left out
             yield batch

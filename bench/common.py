@@ -9,6 +9,7 @@ Results also go to var/bench-<backend>-<size>.json, from which docs/performance.
 """
 
 import json
+import os
 import platform
 import statistics
 import time
@@ -30,6 +31,9 @@ class Result:
     met: bool | None
     baseline: str = ""
     note: str = ""
+    case: str = ""
+    measured_at: str = ""
+    load_average: float = 0.0  # 1-minute load when measured: other work on the machine
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Context:
     count: int
     repeats: int
     results: list = field(default_factory=list)
+    case: str = ""  # the module being run, set by bench.run
 
     @property
     def postgres(self):
@@ -77,13 +82,36 @@ class Context:
 
     def _keep(self, name, ours_s, raw_s, ratio, kind, goal, met, baseline, note):
         self.results.append(
-            Result(name, ours_s * 1e3, raw_s * 1e3, ratio, kind, goal, met, baseline, note)
+            Result(
+                name,
+                ours_s * 1e3,
+                raw_s * 1e3,
+                ratio,
+                kind,
+                goal,
+                met,
+                baseline,
+                note,
+                self.case,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                round(os.getloadavg()[0], 1),
+            )
         )
         self.save()
 
     def save(self):
+        """Write this run's results, keeping an earlier run's results of the cases this run
+        did not measure (so `--only` refreshes some cases and keeps the rest)."""
         VAR.mkdir(exist_ok=True)
         path = VAR / f"bench-{self.backend}-{self.size}.json"
+        measured = {r.case for r in self.results} | {self.case}
+        kept = []
+        if path.exists():
+            try:
+                earlier = json.loads(path.read_text()).get("results", [])
+            except ValueError:
+                earlier = []
+            kept = [r for r in earlier if r.get("case") not in measured]
         path.write_text(
             json.dumps(
                 {
@@ -93,7 +121,7 @@ class Context:
                     "repeats": self.repeats,
                     "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "machine": machine(),
-                    "results": [asdict(r) for r in self.results],
+                    "results": kept + [asdict(r) for r in self.results],
                 },
                 indent=2,
             )
@@ -101,8 +129,6 @@ class Context:
 
 
 def machine():
-    import os
-
     return {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),

@@ -15,12 +15,12 @@ def table(data):
         f"### {'PostGIS' if data['backend'] == 'postgis' else 'SpatiaLite'}: "
         f"{data['incidents']:,} incidents, {data['repeats']} runs each",
         "",
-        f"Measured {data['measured_at']} on {data['machine']['cpus']} CPUs, "
+        f"Last measured {data['measured_at']} on {data['machine']['cpus']} CPUs, "
         f"{data['machine']['platform']}, Python {data['machine']['python']} "
-        f"(load average at the end: {', '.join(map(str, data['machine']['load_average']))}).",
+        "(load: the 1-minute load average when each line was measured; 2 means both cores busy).",
         "",
-        "| benchmark | SkyLedger ms | baseline | baseline ms | result | goal | status |",
-        "|---|---:|---|---:|---:|---|---|",
+        "| benchmark | SkyLedger ms | baseline | baseline ms | result | goal | status | load |",
+        "|---|---:|---|---:|---:|---|---|---:|",
     ]
     notes = []
     for r in data["results"]:
@@ -32,7 +32,7 @@ def table(data):
         status = {True: "met", False: "**not met**", None: ""}[r["met"]]
         lines.append(
             f"| {r['name'].strip()} | {r['ours_ms']:,.1f} | {r['baseline']} | "
-            f"{r['raw_ms']:,.1f} | {result} | {goal} | {status} |"
+            f"{r['raw_ms']:,.1f} | {result} | {goal} | {status} | {r.get('load_average', '')} |"
         )
         if r["note"]:
             notes.append((r["name"].strip(), r["note"]))

@@ -44,6 +44,7 @@ def run(backend, size, repeats, only, fresh):
     print(f"\n{backend}: {total:,} incidents, {repeats} runs each, times in ms (median)")
     print(f"{'benchmark':<52} {'SkyLedger':>10} {'raw':>10} {'ratio':>8}")
     for name in only or CASES:
+        ctx.case = name
         importlib.import_module(f"bench.{name}").run(ctx)
     ctx.save()
 

@@ -145,6 +145,12 @@ ROWS = [
         SIGNED_IN, SIGNED_IN),
     Row("site_external_reports", "GET", obj("/sites/{code}/external-reports.geojson"),
         SEES_A, SEES_B),
+    # The map of all sites shows each persona the sites it may see (the body check below
+    # catches any incident of the other site).
+    Row("all_sites_map", "GET", fixed("/map/"), SIGNED_IN, SIGNED_IN),
+    Row("all_sites_map_incidents", "GET", fixed("/map/incidents.geojson?format=rows"),
+        SIGNED_IN, SIGNED_IN),
+    Row("all_sites_map_incidents", "GET", fixed("/map/incidents.geojson"), SIGNED_IN, SIGNED_IN),
     Row("site_map", "GET", obj("/sites/{code}/map/"), SEES_A, SEES_B),
     Row("site_map_incidents", "GET", obj("/sites/{code}/map/incidents.geojson"), SEES_A, SEES_B),
     # Export jobs belong to the person who asked: A's job is staff_a's, B's is staff_b's.

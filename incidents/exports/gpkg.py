@@ -134,7 +134,9 @@ def incident_frame(rows):
         utc = pandas.to_datetime(first_seen.astype("int64"), unit="us", utc=True)
     else:
         utc = pandas.to_datetime(first_seen, utc=True)
-    frame["first_seen_utc"] = utc
+    # GeoPackage keeps milliseconds; cut the rest here, or GDAL's Arrow writer rounds
+    # 00:59:59.9999 up to an impossible 00:59:60.
+    frame["first_seen_utc"] = utc.dt.floor("ms")
     frame["first_seen_local"] = local_times(utc, frame["time_zone"])
     for name in ("detection_methods", "behaviours"):
         if in_database:  # joined by the database already
@@ -149,7 +151,8 @@ def incident_frame(rows):
 def incident_frames(source):
     """The incidents layer in GeoDataFrames of up to BATCH rows, in the list's order."""
     rows, written = [], False
-    for chunk in source.tuples(*fields().values()):
+    # On PostgreSQL every column is ready as psycopg reads it (times as integers, lists joined).
+    for chunk in source.tuples(*fields().values(), raw=connection.vendor == "postgresql"):
         rows.extend(chunk)
         if len(rows) >= BATCH:
             yield incident_frame(rows)

@@ -37,6 +37,7 @@ def write(output, parts):
                 append=layer in started,
                 promote_to_multi=False,
                 geometry_type=GEOMETRY_TYPES.get(layer),
+                use_arrow=True,
             )
             started.add(layer)
     finally:

@@ -36,12 +36,16 @@ def boxes(minlon, minlat, maxlon, maxlat):
 def in_bbox(queryset, field, polygons):
     """`queryset` narrowed to rows whose geometry `field` intersects any of the rectangles
     `polygons` (as from `boxes()`), through the spatial index on either backend."""
-    match = Q()
-    for polygon in polygons:
-        match |= Q(**{f"{field}__intersects": polygon})
-    queryset = queryset.filter(match)
     model = queryset.model
     geometry = model._meta.get_field(field)
+    # A point intersects a rectangle exactly when its bounding box lies within it (edges
+    # included), which the index alone answers (PostGIS `@`, SpatiaLite MbrWithin); other
+    # shapes need the exact intersection test as well.
+    lookup = "contained" if geometry.geom_type == "POINT" else "intersects"
+    match = Q()
+    for polygon in polygons:
+        match |= Q(**{f"{field}__{lookup}": polygon})
+    queryset = queryset.filter(match)
     if connections[queryset.db].vendor != "sqlite" or not geometry.spatial_index:
         return queryset
     selects, params = [], []

@@ -112,6 +112,14 @@ def text(value):
     )
 
 
+def controlled(value):
+    """Empty text as NULL, for values the app itself chose (references, site codes, choice
+    values, time zone names): none can start with a formula character (site codes are
+    [A-Z0-9], references start with one, choices are lower-case words), so the defusing
+    test of `text` is left out. table.defuse would leave them as they are too."""
+    return f"NULLIF({value}, '')"
+
+
 def _iso(value):
     """ISO 8601 "YYYY-MM-DDTHH:MM:SS" from timestamp text, the fraction of a second cut."""
     return f"replace(left({value}, 19), ' ', 'T')"
@@ -205,27 +213,27 @@ def personal(value, site_ids):
 def cells(site_ids):
     """The formatted cells over the middle query `q`, in the order of table.HEADERS."""
     return [
-        text("q.x_reference"),
-        text("q.x_site_code"),
+        controlled("q.x_reference"),
+        controlled("q.x_site_code"),
         text("q.x_site_name"),
-        text("q.x_status"),
-        text("q.x_severity"),
-        text("q.x_computed_severity"),
-        text("q.x_zone"),
+        controlled("q.x_status"),
+        controlled("q.x_severity"),
+        controlled("q.x_computed_severity"),
+        controlled("q.x_zone"),
         number("q.x_zone_ring_m"),
         real("q.x_distance_m"),
         utc("q.t_first_utc"),
         local("q.t_first_local", "q.t_first_offset"),
         utc("q.t_last_utc"),
         local("q.t_last_local", "q.t_last_offset"),
-        text("q.x_site_zone"),
+        controlled("q.x_site_zone"),
         utc("q.t_reported_utc"),
         real("q.x_lat"),
         real("q.x_lon"),
         real("q.x_altitude_m"),
-        text("q.x_altitude_method"),
+        controlled("q.x_altitude_method"),
         number("q.x_drone_count"),
-        text("q.x_category"),
+        controlled("q.x_category"),
         text("q.x_make_model"),
         text("q.x_colour"),
         text("q.x_lights"),
@@ -237,7 +245,7 @@ def cells(site_ids):
         text("q.t_detection_methods"),
         boolean("q.x_operator_seen"),
         personal("q.x_operator_description", site_ids),
-        text("q.x_source"),
+        controlled("q.x_source"),
         text("q.x_authority_reference"),
         text("q.x_external_id"),
         text("q.x_narrative"),

@@ -8,7 +8,6 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.contrib.gis.geos import Polygon
 from django.db import connection
 
 from .common import bbox_for_fraction
@@ -20,12 +19,13 @@ def run(ctx):
 
 
 def _bbox():
+    from incidents import spatialindex
     from incidents.models import Incident
 
     x0, y0, x1, y1 = bbox_for_fraction(0.10)
-    box = Polygon.from_bbox((x0, y0, x1, y1))
-    box.srid = 4326
-    return (x0, y0, x1, y1), Incident.objects.filter(location__contained=box)
+    # The API's ?in_bbox= path: through the spatial index on both backends.
+    boxes = spatialindex.boxes(x0, y0, x1, y1)
+    return (x0, y0, x1, y1), spatialindex.in_bbox(Incident.objects.all(), "location", boxes)
 
 
 def _source(queryset):
@@ -39,7 +39,12 @@ def _source(queryset):
 def _where(ctx, x0, y0, x1, y1, alias="i"):
     if ctx.postgres:
         return f"{alias}.location @ ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
-    return f"MbrWithin({alias}.location, BuildMbr({x0}, {y0}, {x1}, {y1}, 4326))"
+    frame = f"BuildMbr({x0}, {y0}, {x1}, {y1}, 4326)"
+    return (
+        f"{alias}.id IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = "
+        f"'incidents_incident' AND f_geometry_column = 'location' AND search_frame = {frame}) "
+        f"AND MbrWithin({alias}.location, {frame})"
+    )
 
 
 def _ogr_source():

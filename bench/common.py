@@ -111,7 +111,12 @@ class Context:
                 earlier = json.loads(path.read_text()).get("results", [])
             except ValueError:
                 earlier = []
-            kept = [r for r in earlier if r.get("case") not in measured]
+            names = {r.name for r in self.results}
+            kept = [
+                r
+                for r in earlier
+                if r.get("case") and r["case"] not in measured and r["name"] not in names
+            ]
         path.write_text(
             json.dumps(
                 {

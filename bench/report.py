@@ -36,9 +36,14 @@ def table(data):
         )
         if r["note"]:
             notes.append((r["name"].strip(), r["note"]))
+    lines.append("")
     for name, note in notes:
-        lines += ["", f"{name}:", ""]
-        lines += [f"    {line}" if "\n" in note else note for line in note.splitlines()]
+        if "\n" in note:  # a query plan
+            lines += ["", f"{name}, the plan:", ""]
+            lines += [f"    {line.strip()}" for line in note.splitlines()]
+            lines.append("")
+        else:
+            lines.append(f"- {name}: {note}")
     return "\n".join(lines) + "\n"
 
 

@@ -136,6 +136,23 @@ def test_closest_approach_sets_location_and_severity(site_a, ingest_a):
     assert incident.last_seen > incident.first_seen
 
 
+def test_detection_that_changes_nothing_leaves_the_incident_as_it_is(site_a, ingest_a):
+    start = timezone.now() - timedelta(hours=1)
+    post(ingest_a, detection(site_a, at=start, uas_id="Z9"))
+    post(ingest_a, detection(site_a, at=start + timedelta(seconds=60), north_m=900, uas_id="Z9"))
+    before = Incident.objects.values().get()
+    # Inside the time range and farther than the closest approach: nothing to rewrite.
+    inside = detection(site_a, at=start + timedelta(seconds=30), north_m=500, uas_id="Z9")
+    with CaptureQueriesContext(connection) as queries:
+        assert post(ingest_a, inside).status_code == 201
+    assert not [q for q in queries.captured_queries if 'UPDATE "incidents_incident"' in q["sql"]]
+    assert Incident.objects.values().get() == before
+    assert Detection.objects.filter(incident_id=before["id"]).count() == 3
+    # A later one moves last_seen and is written.
+    post(ingest_a, detection(site_a, at=start + timedelta(seconds=90), north_m=500, uas_id="Z9"))
+    assert Incident.objects.get().last_seen == start + timedelta(seconds=90)
+
+
 def _track(site, count, at, uas_id=None):
     """`count` detections of one drone, 5 s and 20 m apart."""
     return [

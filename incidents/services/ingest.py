@@ -418,17 +418,33 @@ def _save_group(site, group, api_key):
             narrative="Opened from sensor detections.",
             **fields,
         )
-    else:
+    elif _changes(incident, fields):
         for name, value in fields.items():
             setattr(incident, name, value)
         incident.site = site  # the locked site itself: no query to check or read it
         incident.full_clean(exclude=["site"])
         incident.save()
+    else:
+        incident.site = site  # nothing to write: the detection joins the incident as it is
     drones = _save_drones(incident, group)
     return [
         (index, _detection(item, distance, site, incident, drones, api_key))
         for item, distance, index in group.new
     ]
+
+
+def _changes(incident, fields):
+    """Whether the summary of the incident's detections differs from what it stores: a
+    detection inside its time range and no closer than its closest approach changes nothing,
+    so the incident (its derived zone and severity too) is not written again."""
+    for name, value in fields.items():
+        stored = getattr(incident, name)
+        if name == "location":
+            if stored is None or (stored.x, stored.y) != (value.x, value.y):
+                return True
+        elif stored != value:
+            return True
+    return False
 
 
 def _save_drones(incident, group):

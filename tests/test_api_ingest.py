@@ -153,6 +153,30 @@ def test_detection_that_changes_nothing_leaves_the_incident_as_it_is(site_a, ing
     assert Incident.objects.get().last_seen == start + timedelta(seconds=90)
 
 
+def test_joining_detections_update_the_drone_and_keep_what_staff_wrote(site_a, ingest_a):
+    start = timezone.now() - timedelta(hours=1)
+    first = detection(site_a, at=start, uas_id="A1", operator_id="OP-1")
+    first["operator_position"] = {"lat": first["position"]["lat"] + 0.01, "lon": 1.0}
+    post(ingest_a, first)
+    drone = Drone.objects.get()
+    drone.make_model, drone.description = "DJI Mini 3", "Seen by the gate guard"
+    drone.save()
+    # No operator this time: the drone keeps the one it had; its track grows.
+    post(ingest_a, detection(site_a, at=start + timedelta(seconds=5), north_m=50, uas_id="A1"))
+    drone.refresh_from_db()
+    assert (drone.make_model, drone.description) == ("DJI Mini 3", "Seen by the gate guard")
+    assert drone.operator_id == "OP-1" and drone.operator_location.x == 1.0
+    assert len(drone.track.coords) == 2
+    later = detection(site_a, at=start + timedelta(seconds=10), north_m=90, uas_id="A1")
+    later.update(operator_id="OP-2", operator_position={"lat": 51.5, "lon": 2.0})
+    post(ingest_a, later)
+    drone.refresh_from_db()
+    assert drone.operator_id == "OP-2" and drone.operator_location.x == 2.0
+    assert drone.make_model == "DJI Mini 3" and len(drone.track.coords) == 3
+    assert Drone.objects.count() == 1
+    assert set(Detection.objects.values_list("drone_id", flat=True)) == {drone.pk}
+
+
 def _track(site, count, at, uas_id=None):
     """`count` detections of one drone, 5 s and 20 m apart."""
     return [

@@ -343,6 +343,8 @@ def _stored_detections(incident_ids):
             y=_y("location"),
             ox=_x("operator_location"),
             oy=_y("operator_location"),
+            drone_ox=_x("drone__operator_location"),
+            drone_oy=_y("drone__operator_location"),
         )
         .order_by("time", "pk")
         .values_list(
@@ -359,6 +361,13 @@ def _stored_detections(incident_ids):
             "detection_method",
             "distance_m",
             "altitude_m",
+            # The drone each detection joined, so updating it needs no query to read it.
+            "drone_id",
+            "drone__uas_id",
+            "drone__uas_id_type",
+            "drone__operator_id",
+            "drone_ox",
+            "drone_oy",
             named=True,
         )
     )
@@ -458,10 +467,14 @@ def _save_drones(incident, group):
         return {}
     drones, stored = {}, {}
     if group.incident is not None:
-        drones = {d.uas_id: d for d in incident.drones.filter(uas_id__in=new)}
         for row in group.stored:
             if row.uas_id in new:
                 stored.setdefault(row.uas_id, []).append((row.time, row.x, row.y, row))
+                if row.uas_id not in drones and row.drone__uas_id == row.uas_id:
+                    drones[row.uas_id] = _stored_drone(incident, row)
+        missing = [uas_id for uas_id in new if uas_id not in drones]
+        if missing:  # a UAS ID new to the incident, or a drone no detection points to
+            drones.update({d.uas_id: d for d in incident.drones.filter(uas_id__in=missing)})
     # Stored positions first, so among equal times they keep their place, as before.
     tracks = {
         uas_id: sorted(stored.get(uas_id, []) + rows, key=lambda row: row[0])
@@ -478,9 +491,34 @@ def _save_drones(incident, group):
         points = [(row[1], row[2]) for row in rows]
         drone.track = LineString(points, srid=4326) if len(set(points)) > 1 else None
         drone.full_clean(exclude=["incident"])  # the incident just saved: no query to check it
-        drone.save()
+        if drone.pk is None:
+            drone.save()
+        else:
+            drone.save(update_fields=DRONE_FIELDS)
         drones[uas_id] = drone
     return drones
+
+
+# What ingest writes on a drone it already has; staff's own fields are left alone.
+DRONE_FIELDS = ["uas_id_type", "operator_id", "operator_location", "track", "updated_at"]
+
+
+def _stored_drone(incident, row):
+    """The drone a stored detection joined, as far as ingest reads and writes it (saved with
+    DRONE_FIELDS only, so the fields not read here are never overwritten)."""
+    drone = Drone(
+        pk=row.drone_id,
+        incident=incident,
+        uas_id=row.drone__uas_id,
+        uas_id_type=row.drone__uas_id_type,
+        operator_id=row.drone__operator_id,
+        operator_location=(
+            None if row.drone_ox is None else Point(row.drone_ox, row.drone_oy, srid=4326)
+        ),
+    )
+    drone._state.adding = False
+    drone._state.db = Drone.objects.db
+    return drone
 
 
 def _operator(source):

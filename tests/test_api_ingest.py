@@ -1,5 +1,6 @@
 """Sensor ingest: exactly once, item-by-item validation, grouping into incidents, distances."""
 
+import json
 import random
 import uuid
 from datetime import timedelta
@@ -9,9 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from incidents import geo
-from incidents.api.serializers import DetectionResultSerializer
+from incidents.api.serializers import DetectionResultSerializer, DetectionSerializer
 from incidents.choices import Source, Status
 from incidents.models import Detection, Drone, Incident
 from incidents.services.ingest import distances_to_perimeter_m
@@ -399,3 +401,120 @@ def test_batch_answer_matches_the_detection_serializer(site_a, ingest_a):
     items = post(ingest_a, bodies).json()["items"]
     stored = Detection.objects.select_related("incident", "site").order_by("time")
     assert [item["result"] for item in items] == DetectionResultSerializer(stored, many=True).data
+
+
+def _outcome_of(parse, raw):
+    """What a parser makes of an item: its DetectionInput's fields (with the number types),
+    or the serializer's error detail."""
+    try:
+        parsed = parse(raw)
+    except ValidationError as error:
+        return ("refused", error.detail)
+    numbers = [type(getattr(parsed, name)) for name in ("lat", "lon", "altitude_m")]
+    return ("parsed", vars(parsed), numbers, parsed.time.tzinfo)
+
+
+def _variant(body, path, value):
+    body = json.loads(json.dumps(body))
+    *parents, last = path
+    holder = body
+    for name in parents:
+        holder = holder[name]
+    if value is _DROP:
+        del holder[last]
+    else:
+        holder[last] = value
+    return body
+
+
+_DROP = object()
+
+# Plainly valid variations: the plain parser takes each, and agrees with the serializer.
+PLAIN_VARIANTS = [
+    ((), None),
+    (("site",), _DROP),
+    (("position", "altitude_m"), _DROP),
+    (("position", "altitude_m"), None),
+    (("position", "altitude_m"), 12),
+    (("position", "lat"), 51),
+    (("uas_id",), ""),
+    (("operator_id",), "OP-9"),
+    (("operator_position",), {"lat": 51.49, "lon": -0.1, "extra": 1}),
+    (("operator_position",), None),
+    (("detection_method",), "radar"),
+    (("signal",), {}),
+    (("signal",), {"rssi_dbm": -70, "nested": {"a": [1, 2]}}),
+    (("signal",), _DROP),
+    (("unknown_key",), "ignored"),
+    (("time",), "2026-01-02T03:04:05.123456+02:00"),
+    (("time",), "2026-01-02T03:04:05Z"),
+    (("time",), "2026-01-02T03:04:05"),  # no offset: the field's own rule applies
+    (("detection_id",), "6F9619FF8B86D011B42D00C04FC964FF"),
+]
+
+# Anything else is left to the serializer: the same value or the same messages.
+OTHER_VARIANTS = [
+    (("detection_id",), _DROP),
+    (("detection_id",), "not-a-uuid"),
+    (("detection_id",), 12345),
+    (("detection_id",), None),
+    (("site",), "NOPE"),
+    (("site",), ""),
+    (("site",), None),
+    (("site",), " CGK "),
+    (("sensor_id",), " padded "),
+    (("sensor_id",), ""),
+    (("sensor_id",), "x" * 101),
+    (("sensor_id",), "nul\x00"),
+    (("sensor_id",), 42),
+    (("time",), "yesterday"),
+    (("time",), 1700000000),
+    (("position",), _DROP),
+    (("position",), "north"),
+    (("position", "lat"), 91),
+    (("position", "lat"), True),
+    (("position", "lat"), "51.5"),
+    (("position", "lat"), float("nan")),
+    (("position", "lon"), _DROP),
+    (("position", "altitude_m"), 100001),
+    (("position", "altitude_m"), "high"),
+    (("uas_id_type",), _DROP),
+    (("uas_id_type",), ""),
+    (("uas_id_type",), "passport"),
+    (("uas_id_type",), ["serial"]),
+    (("uas_id",), None),
+    (("uas_id",), "U" * 41),
+    (("detection_method",), ""),
+    (("detection_method",), None),
+    (("detection_method",), ["rf"]),
+    (("detection_method",), "sonar"),
+    (("operator_position",), {}),
+    (("operator_position",), {"lat": 1}),
+    (("operator_position",), "here"),
+    (("operator_id",), None),
+    (("signal",), "text"),
+    (("signal",), None),
+    (("signal",), {"blob": "x" * 20_000}),
+    (("remote_id",), []),
+]
+
+
+@pytest.mark.parametrize("path, value", PLAIN_VARIANTS + OTHER_VARIANTS)
+def test_plain_parser_agrees_with_the_serializer(site_a, path, value):
+    body = detection(site_a, uas_id="DJI123", operator_id="OP-1")
+    raw = body if not path else _variant(body, path, value)
+    parser = DetectionSerializer(sites={site_a.code: site_a}, only_site=site_a)
+    serializer = DetectionSerializer(sites={site_a.code: site_a}, only_site=site_a)
+    if (path, value) in PLAIN_VARIANTS:
+        assert parser.parse_plain(raw) is not None
+    else:
+        assert parser.parse_plain(raw) is None
+    assert _outcome_of(parser.parse, raw) == _outcome_of(serializer.parse_with_serializer, raw)
+
+
+@pytest.mark.parametrize("raw", ["text", 5, None, [], ["a"]])
+def test_plain_parser_leaves_items_that_are_not_objects_to_the_serializer(site_a, raw):
+    parser = DetectionSerializer(sites={site_a.code: site_a}, only_site=site_a)
+    assert parser.parse_plain(raw) is None
+    assert _outcome_of(parser.parse, raw) == _outcome_of(parser.parse_with_serializer, raw)
+    assert _outcome_of(parser.parse, raw)[0] == "refused"

@@ -187,8 +187,8 @@ def _track(site, count, at, uas_id=None):
 
 
 def _queries_to_store(token, bodies, stored=None):
-    """Queries other than the detections' INSERT, one for the whole batch (on SQLite an
-    executemany)."""
+    """Queries other than the statement storing the detections, one for the whole batch
+    (COPY on PostgreSQL, an executemany INSERT on SQLite)."""
     with CaptureQueriesContext(connection) as queries:
         response = post(token, bodies)
     assert response.status_code == 200
@@ -197,6 +197,7 @@ def _queries_to_store(token, bodies, stored=None):
         query
         for query in queries.captured_queries
         if 'INSERT INTO "incidents_detection"' in query["sql"]
+        or query["sql"].startswith('COPY "incidents_detection"')
     ]
     assert len(inserts) == (1 if response.json()["stored"] else 0)
     return len(queries) - len(inserts)

@@ -162,9 +162,10 @@ def _ingest(items, api_key):
 
 
 def _insert_detections(detections):
-    """INSERT the detections in one statement (SQLite: one executemany), each value converted
-    as its column needs: what `bulk_create` does, without its per-field, per-row machinery
-    (most of the cost of storing a batch). The rows' ids are not read back: nothing uses them."""
+    """Store the detections in one statement (PostGIS: COPY; SQLite: one executemany), each
+    value converted as its column needs: what `bulk_create` does, without its per-field,
+    per-row machinery (most of the cost of storing a batch). The rows' ids are not read
+    back: nothing uses them."""
     if not detections:
         return
     now = timezone.now()
@@ -187,13 +188,16 @@ def _insert_detections(detections):
         for detection in detections
     ]
     table = connection.ops.quote_name(Detection._meta.db_table)
-    row = f"({', '.join(placeholders)})"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     with connection.cursor() as cursor:
         if postgres:
-            cursor.execute(sql + ", ".join([row] * len(rows)), [v for r in rows for v in r])
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
-            cursor.executemany(sql + row, rows)
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})",
+                rows,
+            )
     for detection in detections:
         detection._state.adding = False
         detection._state.db = connection.alias

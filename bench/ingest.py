@@ -442,6 +442,8 @@ def load(wrk, port, target, seconds=WRK_SECONDS):
                 "-t1",
                 f"-c{WRK_CONNECTIONS}",
                 f"-d{seconds}s",
+                "--timeout",
+                "30s",
                 "-s",
                 file.name,
                 f"http://127.0.0.1:{port}{target['path']}",

@@ -1,6 +1,6 @@
 """Sensor ingest: exactly once, item-by-item validation, grouping into incidents, distances."""
 
-import math
+import json
 import random
 import uuid
 from datetime import timedelta
@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from incidents import geo
-from incidents.api.serializers import DetectionResultSerializer
+from incidents.api.serializers import DetectionResultSerializer, DetectionSerializer
 from incidents.choices import Source, Status
 from incidents.models import Detection, Drone, Incident
 from incidents.services.ingest import distances_to_perimeter_m
@@ -136,6 +137,47 @@ def test_closest_approach_sets_location_and_severity(site_a, ingest_a):
     assert incident.last_seen > incident.first_seen
 
 
+def test_detection_that_changes_nothing_leaves_the_incident_as_it_is(site_a, ingest_a):
+    start = timezone.now() - timedelta(hours=1)
+    post(ingest_a, detection(site_a, at=start, uas_id="Z9"))
+    post(ingest_a, detection(site_a, at=start + timedelta(seconds=60), north_m=900, uas_id="Z9"))
+    before = Incident.objects.values().get()
+    # Inside the time range and farther than the closest approach: nothing to rewrite.
+    inside = detection(site_a, at=start + timedelta(seconds=30), north_m=500, uas_id="Z9")
+    with CaptureQueriesContext(connection) as queries:
+        assert post(ingest_a, inside).status_code == 201
+    assert not [q for q in queries.captured_queries if 'UPDATE "incidents_incident"' in q["sql"]]
+    assert Incident.objects.values().get() == before
+    assert Detection.objects.filter(incident_id=before["id"]).count() == 3
+    # A later one moves last_seen and is written.
+    post(ingest_a, detection(site_a, at=start + timedelta(seconds=90), north_m=500, uas_id="Z9"))
+    assert Incident.objects.get().last_seen == start + timedelta(seconds=90)
+
+
+def test_joining_detections_update_the_drone_and_keep_what_staff_wrote(site_a, ingest_a):
+    start = timezone.now() - timedelta(hours=1)
+    first = detection(site_a, at=start, uas_id="A1", operator_id="OP-1")
+    first["operator_position"] = {"lat": first["position"]["lat"] + 0.01, "lon": 1.0}
+    post(ingest_a, first)
+    drone = Drone.objects.get()
+    drone.make_model, drone.description = "DJI Mini 3", "Seen by the gate guard"
+    drone.save()
+    # No operator this time: the drone keeps the one it had; its track grows.
+    post(ingest_a, detection(site_a, at=start + timedelta(seconds=5), north_m=50, uas_id="A1"))
+    drone.refresh_from_db()
+    assert (drone.make_model, drone.description) == ("DJI Mini 3", "Seen by the gate guard")
+    assert drone.operator_id == "OP-1" and drone.operator_location.x == 1.0
+    assert len(drone.track.coords) == 2
+    later = detection(site_a, at=start + timedelta(seconds=10), north_m=90, uas_id="A1")
+    later.update(operator_id="OP-2", operator_position={"lat": 51.5, "lon": 2.0})
+    post(ingest_a, later)
+    drone.refresh_from_db()
+    assert drone.operator_id == "OP-2" and drone.operator_location.x == 2.0
+    assert drone.make_model == "DJI Mini 3" and len(drone.track.coords) == 3
+    assert Drone.objects.count() == 1
+    assert set(Detection.objects.values_list("drone_id", flat=True)) == {drone.pk}
+
+
 def _track(site, count, at, uas_id=None):
     """`count` detections of one drone, 5 s and 20 m apart."""
     return [
@@ -145,8 +187,8 @@ def _track(site, count, at, uas_id=None):
 
 
 def _queries_to_store(token, bodies, stored=None):
-    """Queries other than the detections' INSERTs, which come one per batch of as many rows
-    as the database takes parameters (SQLite: 999, so a few; PostgreSQL: one)."""
+    """Queries other than the statement storing the detections, one for the whole batch
+    (COPY on PostgreSQL, an executemany INSERT on SQLite)."""
     with CaptureQueriesContext(connection) as queries:
         response = post(token, bodies)
     assert response.status_code == 200
@@ -154,11 +196,10 @@ def _queries_to_store(token, bodies, stored=None):
     inserts = [
         query
         for query in queries.captured_queries
-        if query["sql"].startswith('INSERT INTO "incidents_detection"')
+        if 'INSERT INTO "incidents_detection"' in query["sql"]
+        or query["sql"].startswith('COPY "incidents_detection"')
     ]
-    fields = [f for f in Detection._meta.concrete_fields if not f.primary_key]
-    per_insert = connection.ops.bulk_batch_size(fields, bodies)
-    assert len(inserts) == math.ceil(response.json()["stored"] / per_insert)
+    assert len(inserts) == (1 if response.json()["stored"] else 0)
     return len(queries) - len(inserts)
 
 
@@ -361,3 +402,120 @@ def test_batch_answer_matches_the_detection_serializer(site_a, ingest_a):
     items = post(ingest_a, bodies).json()["items"]
     stored = Detection.objects.select_related("incident", "site").order_by("time")
     assert [item["result"] for item in items] == DetectionResultSerializer(stored, many=True).data
+
+
+def _outcome_of(parse, raw):
+    """What a parser makes of an item: its DetectionInput's fields (with the number types),
+    or the serializer's error detail."""
+    try:
+        parsed = parse(raw)
+    except ValidationError as error:
+        return ("refused", error.detail)
+    numbers = [type(getattr(parsed, name)) for name in ("lat", "lon", "altitude_m")]
+    return ("parsed", vars(parsed), numbers, parsed.time.tzinfo)
+
+
+def _variant(body, path, value):
+    body = json.loads(json.dumps(body))
+    *parents, last = path
+    holder = body
+    for name in parents:
+        holder = holder[name]
+    if value is _DROP:
+        del holder[last]
+    else:
+        holder[last] = value
+    return body
+
+
+_DROP = object()
+
+# Plainly valid variations: the plain parser takes each, and agrees with the serializer.
+PLAIN_VARIANTS = [
+    ((), None),
+    (("site",), _DROP),
+    (("position", "altitude_m"), _DROP),
+    (("position", "altitude_m"), None),
+    (("position", "altitude_m"), 12),
+    (("position", "lat"), 51),
+    (("uas_id",), ""),
+    (("operator_id",), "OP-9"),
+    (("operator_position",), {"lat": 51.49, "lon": -0.1, "extra": 1}),
+    (("operator_position",), None),
+    (("detection_method",), "radar"),
+    (("signal",), {}),
+    (("signal",), {"rssi_dbm": -70, "nested": {"a": [1, 2]}}),
+    (("signal",), _DROP),
+    (("unknown_key",), "ignored"),
+    (("time",), "2026-01-02T03:04:05.123456+02:00"),
+    (("time",), "2026-01-02T03:04:05Z"),
+    (("time",), "2026-01-02T03:04:05"),  # no offset: the field's own rule applies
+    (("detection_id",), "6F9619FF8B86D011B42D00C04FC964FF"),
+]
+
+# Anything else is left to the serializer: the same value or the same messages.
+OTHER_VARIANTS = [
+    (("detection_id",), _DROP),
+    (("detection_id",), "not-a-uuid"),
+    (("detection_id",), 12345),
+    (("detection_id",), None),
+    (("site",), "NOPE"),
+    (("site",), ""),
+    (("site",), None),
+    (("site",), " CGK "),
+    (("sensor_id",), " padded "),
+    (("sensor_id",), ""),
+    (("sensor_id",), "x" * 101),
+    (("sensor_id",), "nul\x00"),
+    (("sensor_id",), 42),
+    (("time",), "yesterday"),
+    (("time",), 1700000000),
+    (("position",), _DROP),
+    (("position",), "north"),
+    (("position", "lat"), 91),
+    (("position", "lat"), True),
+    (("position", "lat"), "51.5"),
+    (("position", "lat"), float("nan")),
+    (("position", "lon"), _DROP),
+    (("position", "altitude_m"), 100001),
+    (("position", "altitude_m"), "high"),
+    (("uas_id_type",), _DROP),
+    (("uas_id_type",), ""),
+    (("uas_id_type",), "passport"),
+    (("uas_id_type",), ["serial"]),
+    (("uas_id",), None),
+    (("uas_id",), "U" * 41),
+    (("detection_method",), ""),
+    (("detection_method",), None),
+    (("detection_method",), ["rf"]),
+    (("detection_method",), "sonar"),
+    (("operator_position",), {}),
+    (("operator_position",), {"lat": 1}),
+    (("operator_position",), "here"),
+    (("operator_id",), None),
+    (("signal",), "text"),
+    (("signal",), None),
+    (("signal",), {"blob": "x" * 20_000}),
+    (("remote_id",), []),
+]
+
+
+@pytest.mark.parametrize("path, value", PLAIN_VARIANTS + OTHER_VARIANTS)
+def test_plain_parser_agrees_with_the_serializer(site_a, path, value):
+    body = detection(site_a, uas_id="DJI123", operator_id="OP-1")
+    raw = body if not path else _variant(body, path, value)
+    parser = DetectionSerializer(sites={site_a.code: site_a}, only_site=site_a)
+    serializer = DetectionSerializer(sites={site_a.code: site_a}, only_site=site_a)
+    if (path, value) in PLAIN_VARIANTS:
+        assert parser.parse_plain(raw) is not None
+    else:
+        assert parser.parse_plain(raw) is None
+    assert _outcome_of(parser.parse, raw) == _outcome_of(serializer.parse_with_serializer, raw)
+
+
+@pytest.mark.parametrize("raw", ["text", 5, None, [], ["a"]])
+def test_plain_parser_leaves_items_that_are_not_objects_to_the_serializer(site_a, raw):
+    parser = DetectionSerializer(sites={site_a.code: site_a}, only_site=site_a)
+    assert parser.parse_plain(raw) is None
+    assert _outcome_of(parser.parse, raw) == _outcome_of(parser.parse_with_serializer, raw)
+    assert _outcome_of(parser.parse, raw)[0] == "refused"

@@ -3,6 +3,8 @@ the rest. Input is only shaped here; the rules live in the models and services."
 
 import hashlib
 import json
+import math
+import re
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -381,7 +383,80 @@ class DetectionSerializer(serializers.Serializer):
         """One raw item as the ingest service's DetectionInput; raises ValidationError.
 
         One serializer parses a whole batch (DRF builds its fields once per instance, which
-        would otherwise be most of the cost of a 1,000-item batch)."""
+        would otherwise be most of the cost of a 1,000-item batch). A plainly well-formed
+        item takes `parse_plain`; anything else goes through the serializer, whose messages
+        every refused item gets."""
+        return self.parse_plain(raw) or self.parse_with_serializer(raw)
+
+    def parse_plain(self, raw):
+        """The DetectionInput the serializer would give for an item whose every field is
+        plainly valid (the commonest kinds of value, checked with plain Python); None when
+        any field is missing, unusual or wrong, to be left to the serializer. Tests prove
+        both give the same result for every item this accepts."""
+        if type(raw) is not dict or "remote_id" in raw:
+            return None
+        get = raw.get
+        detection_id, time, sensor_id = get("detection_id"), get("time"), get("sensor_id")
+        if type(detection_id) is not str or type(time) is not str:
+            return None
+        if not _plain_text(sensor_id, 100):
+            return None
+        code = get("site")
+        if code is None:
+            if "site" in raw:
+                return None
+            site = self.only_site
+        else:
+            site = self.sites.get(code) if _plain_text(code, 8) else None
+        position = _plain_position(get("position"), altitude=True)
+        operator_raw = get("operator_position")
+        operator = None if operator_raw is None else _plain_position(operator_raw, altitude=False)
+        uas_id, uas_id_type = get("uas_id", ""), get("uas_id_type", "")
+        operator_id, method = get("operator_id", ""), get("detection_method", "")
+        signal = get("signal", {})
+        if (
+            site is None
+            or position is None
+            or (operator_raw is not None and operator is None)
+            or not _plain_text(uas_id, 40, blank=True)
+            or not _plain_text(operator_id, 40, blank=True)
+            or type(uas_id_type) is not str
+            or uas_id_type not in PLAIN_UAS_ID_TYPES
+            or (uas_id and not uas_id_type)
+            or type(method) is not str
+            or ("detection_method" in raw and method not in PLAIN_METHODS)
+            or type(signal) is not dict
+        ):
+            return None
+        try:
+            detection_id = PLAIN_UUID.to_internal_value(detection_id)
+            time = PLAIN_TIME.to_internal_value(time)
+            signal = self.validate_signal(signal)
+        except serializers.ValidationError:
+            return None
+        operator = operator or {}
+        return DetectionInput(
+            detection_id=detection_id,
+            body_sha256=body_hash(raw),
+            site=site,
+            sensor_id=sensor_id,
+            time=time,
+            lon=position["lon"],
+            lat=position["lat"],
+            altitude_m=position.get("altitude_m"),
+            detection_method=method
+            or (DetectionMethod.REMOTE_ID if uas_id else DetectionMethod.OTHER),
+            uas_id=uas_id,
+            uas_id_type=uas_id_type,
+            operator_id=operator_id,
+            operator_lon=operator.get("lon"),
+            operator_lat=operator.get("lat"),
+            signal=signal or {},
+            remote_id={},
+        )
+
+    def parse_with_serializer(self, raw):
+        """`parse` by the serializer's own validation: any item, with its error messages."""
         data = self.run_validation(raw)
         parsed = data["parsed"]
         method = data.get("detection_method") or (
@@ -397,6 +472,45 @@ class DetectionSerializer(serializers.Serializer):
             signal=data.get("signal") or {},
             **parsed,
         )
+
+
+# The serializer's own conversions for these two, without binding its fields per request.
+PLAIN_UUID = serializers.UUIDField()
+PLAIN_TIME = serializers.DateTimeField()
+PLAIN_METHODS = frozenset(DetectionMethod.values)
+PLAIN_UAS_ID_TYPES = frozenset(["", *UasIdType.values])
+_UNUSUAL = re.compile("[\x00\ud800-\udfff]")  # what the CharFields' validators refuse
+
+
+def _plain_text(value, max_length, blank=False):
+    """A str the CharField would keep as it is (nothing to trim, nothing it refuses)."""
+    return (
+        type(value) is str
+        and len(value) <= max_length
+        and (value != "" or blank)
+        and value == value.strip()
+        and not _UNUSUAL.search(value)
+    )
+
+
+def _plain_number(value, low, high):
+    return type(value) in (int, float) and math.isfinite(value) and low <= value <= high
+
+
+def _plain_position(value, *, altitude):
+    """{lat, lon[, altitude_m]} as floats when each is a plain number in range, else None."""
+    if type(value) is not dict:
+        return None
+    lat, lon = value.get("lat"), value.get("lon")
+    if not (_plain_number(lat, -90, 90) and _plain_number(lon, -180, 180)):
+        return None
+    position = {"lat": float(lat), "lon": float(lon)}
+    if altitude:
+        height = value.get("altitude_m")
+        if height is not None and not _plain_number(height, -1000, 100000):
+            return None
+        position["altitude_m"] = None if height is None else float(height)
+    return position
 
 
 def body_hash(raw):
@@ -450,8 +564,11 @@ class DetectionResultSerializer(serializers.ModelSerializer):
     @classmethod
     def represent(cls, detections):
         """The same as `cls(detections, many=True).data`, with the fields bound once rather
-        than DRF's per-object work, most of the cost of answering a 1,000-item batch."""
-        fields = list(cls()._readable_fields)
+        than DRF's per-object work, most of the cost of answering a 1,000-item batch (and
+        built once per process: they hold no state of a request)."""
+        fields = cls.__dict__.get("_bound_fields")
+        if fields is None:
+            fields = cls._bound_fields = list(cls()._readable_fields)
         return [
             {
                 field.field_name: None if value is None else field.to_representation(value)

@@ -147,7 +147,7 @@ def _ingest(items, api_key):
                 accepted.append((items[index], float(distance), index))
         created += _store_for_site(site, accepted, api_key)
     # One INSERT for every detection of the batch, whatever its site and incident.
-    Detection.objects.bulk_create([detection for _, detection in created])
+    _insert_detections([detection for _, detection in created])
     for index, detection in created:
         results[index] = ItemResult("stored", detection=detection)
     for index, result in enumerate(results):
@@ -159,6 +159,64 @@ def _ingest(items, api_key):
                 else original
             )
     return results
+
+
+def _insert_detections(detections):
+    """Store the detections in one statement (PostGIS: COPY; SQLite: one executemany), each
+    value converted as its column needs: what `bulk_create` does, without its per-field,
+    per-row machinery (most of the cost of storing a batch). The rows' ids are not read
+    back: nothing uses them."""
+    if not detections:
+        return
+    now = timezone.now()
+    postgres = connection.vendor == "postgresql"
+    columns, placeholders, converters = [], [], []
+    for model_field in Detection._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        placeholders.append(
+            model_field.get_placeholder(None, None, connection)
+            if hasattr(model_field, "geom_type")
+            else "%s"
+        )
+        converters.append((model_field.attname, _converter(model_field, postgres)))
+    for detection in detections:
+        detection.received_at = now  # auto_now_add, as bulk_create would set it
+    rows = [
+        [convert(getattr(detection, attname)) for attname, convert in converters]
+        for detection in detections
+    ]
+    table = connection.ops.quote_name(Detection._meta.db_table)
+    with connection.cursor() as cursor:
+        if postgres:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})",
+                rows,
+            )
+    for detection in detections:
+        detection._state.adding = False
+        detection._state.db = connection.alias
+
+
+def _converter(model_field, postgres):
+    """value -> database parameter for one Detection column (see `_insert_detections`)."""
+    if hasattr(model_field, "geom_type"):  # points, as (E)WKT text the database parses
+        prefix = f"SRID={model_field.srid};" if postgres else ""  # SpatiaLite: in the SQL
+        return lambda p: None if p is None else f"{prefix}POINT({p.x!r} {p.y!r})"
+    kind = model_field.get_internal_type()
+    if kind == "JSONField":
+        encoder = model_field.encoder
+        return lambda value: connection.ops.adapt_json_value(value, encoder)
+    if kind == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    if kind == "UUIDField" and not connection.features.has_native_uuid_field:
+        return lambda value: value.hex
+    return lambda value: value
 
 
 def _lock(site_ids):
@@ -343,6 +401,8 @@ def _stored_detections(incident_ids):
             y=_y("location"),
             ox=_x("operator_location"),
             oy=_y("operator_location"),
+            drone_ox=_x("drone__operator_location"),
+            drone_oy=_y("drone__operator_location"),
         )
         .order_by("time", "pk")
         .values_list(
@@ -359,6 +419,13 @@ def _stored_detections(incident_ids):
             "detection_method",
             "distance_m",
             "altitude_m",
+            # The drone each detection joined, so updating it needs no query to read it.
+            "drone_id",
+            "drone__uas_id",
+            "drone__uas_id_type",
+            "drone__operator_id",
+            "drone_ox",
+            "drone_oy",
             named=True,
         )
     )
@@ -418,17 +485,33 @@ def _save_group(site, group, api_key):
             narrative="Opened from sensor detections.",
             **fields,
         )
-    else:
+    elif _changes(incident, fields):
         for name, value in fields.items():
             setattr(incident, name, value)
         incident.site = site  # the locked site itself: no query to check or read it
         incident.full_clean(exclude=["site"])
         incident.save()
+    else:
+        incident.site = site  # nothing to write: the detection joins the incident as it is
     drones = _save_drones(incident, group)
     return [
         (index, _detection(item, distance, site, incident, drones, api_key))
         for item, distance, index in group.new
     ]
+
+
+def _changes(incident, fields):
+    """Whether the summary of the incident's detections differs from what it stores: a
+    detection inside its time range and no closer than its closest approach changes nothing,
+    so the incident (its derived zone and severity too) is not written again."""
+    for name, value in fields.items():
+        stored = getattr(incident, name)
+        if name == "location":
+            if stored is None or (stored.x, stored.y) != (value.x, value.y):
+                return True
+        elif stored != value:
+            return True
+    return False
 
 
 def _save_drones(incident, group):
@@ -442,10 +525,14 @@ def _save_drones(incident, group):
         return {}
     drones, stored = {}, {}
     if group.incident is not None:
-        drones = {d.uas_id: d for d in incident.drones.filter(uas_id__in=new)}
         for row in group.stored:
             if row.uas_id in new:
                 stored.setdefault(row.uas_id, []).append((row.time, row.x, row.y, row))
+                if row.uas_id not in drones and row.drone__uas_id == row.uas_id:
+                    drones[row.uas_id] = _stored_drone(incident, row)
+        missing = [uas_id for uas_id in new if uas_id not in drones]
+        if missing:  # a UAS ID new to the incident, or a drone no detection points to
+            drones.update({d.uas_id: d for d in incident.drones.filter(uas_id__in=missing)})
     # Stored positions first, so among equal times they keep their place, as before.
     tracks = {
         uas_id: sorted(stored.get(uas_id, []) + rows, key=lambda row: row[0])
@@ -462,9 +549,34 @@ def _save_drones(incident, group):
         points = [(row[1], row[2]) for row in rows]
         drone.track = LineString(points, srid=4326) if len(set(points)) > 1 else None
         drone.full_clean(exclude=["incident"])  # the incident just saved: no query to check it
-        drone.save()
+        if drone.pk is None:
+            drone.save()
+        else:
+            drone.save(update_fields=DRONE_FIELDS)
         drones[uas_id] = drone
     return drones
+
+
+# What ingest writes on a drone it already has; staff's own fields are left alone.
+DRONE_FIELDS = ["uas_id_type", "operator_id", "operator_location", "track", "updated_at"]
+
+
+def _stored_drone(incident, row):
+    """The drone a stored detection joined, as far as ingest reads and writes it (saved with
+    DRONE_FIELDS only, so the fields not read here are never overwritten)."""
+    drone = Drone(
+        pk=row.drone_id,
+        incident=incident,
+        uas_id=row.drone__uas_id,
+        uas_id_type=row.drone__uas_id_type,
+        operator_id=row.drone__operator_id,
+        operator_location=(
+            None if row.drone_ox is None else Point(row.drone_ox, row.drone_oy, srid=4326)
+        ),
+    )
+    drone._state.adding = False
+    drone._state.db = Drone.objects.db
+    return drone
 
 
 def _operator(source):

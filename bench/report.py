@@ -13,7 +13,7 @@ from .common import VAR
 def table(data):
     lines = [
         f"### {'PostGIS' if data['backend'] == 'postgis' else 'SpatiaLite'}: "
-        f"{data['incidents']:,} incidents, {data['repeats']} runs each",
+        f"{data['incidents']:,} incidents",
         "",
         f"Last measured {data['measured_at']} on {data['machine']['cpus']} CPUs, "
         f"{data['machine']['platform']}, Python {data['machine']['python']} "

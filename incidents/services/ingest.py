@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from .. import geo
+from ..bulkinsert import insert_fields, insert_rows
 from ..choices import DetectionMethod, Source, Status, UasIdType
 from ..geo import distances_to_perimeter_m
 from ..models import (
@@ -162,61 +163,18 @@ def _ingest(items, api_key):
 
 
 def _insert_detections(detections):
-    """Store the detections in one statement (PostGIS: COPY; SQLite: one executemany), each
-    value converted as its column needs: what `bulk_create` does, without its per-field,
-    per-row machinery (most of the cost of storing a batch). The rows' ids are not read
-    back: nothing uses them."""
+    """Store the detections in one statement (bulkinsert: COPY or one executemany). The rows'
+    ids are not read back: nothing uses them."""
     if not detections:
         return
     now = timezone.now()
-    postgres = connection.vendor == "postgresql"
-    columns, placeholders, converters = [], [], []
-    for model_field in Detection._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(model_field.column))
-        placeholders.append(
-            model_field.get_placeholder(None, None, connection)
-            if hasattr(model_field, "geom_type")
-            else "%s"
-        )
-        converters.append((model_field.attname, _converter(model_field, postgres)))
     for detection in detections:
         detection.received_at = now  # auto_now_add, as bulk_create would set it
-    rows = [
-        [convert(getattr(detection, attname)) for attname, convert in converters]
-        for detection in detections
-    ]
-    table = connection.ops.quote_name(Detection._meta.db_table)
-    with connection.cursor() as cursor:
-        if postgres:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})",
-                rows,
-            )
+    names = [f.attname for f in insert_fields(Detection)]
+    insert_rows(Detection, ([getattr(d, name) for name in names] for d in detections))
     for detection in detections:
         detection._state.adding = False
         detection._state.db = connection.alias
-
-
-def _converter(model_field, postgres):
-    """value -> database parameter for one Detection column (see `_insert_detections`)."""
-    if hasattr(model_field, "geom_type"):  # points, as (E)WKT text the database parses
-        prefix = f"SRID={model_field.srid};" if postgres else ""  # SpatiaLite: in the SQL
-        return lambda p: None if p is None else f"{prefix}POINT({p.x!r} {p.y!r})"
-    kind = model_field.get_internal_type()
-    if kind == "JSONField":
-        encoder = model_field.encoder
-        return lambda value: connection.ops.adapt_json_value(value, encoder)
-    if kind == "DateTimeField":
-        return connection.ops.adapt_datetimefield_value
-    if kind == "UUIDField" and not connection.features.has_native_uuid_field:
-        return lambda value: value.hex
-    return lambda value: value
 
 
 def _lock(site_ids):

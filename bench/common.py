@@ -163,3 +163,28 @@ def bbox_for_fraction(fraction):
     # Stop half-way to the next site so its incidents stay out.
     east = (lons[wanted - 1] + lons[wanted]) / 2 if wanted < len(lons) else 180
     return (lons[0] - margin, -90.0, min(east, lons[wanted - 1] + margin), 90.0)
+
+
+def bbox_rows(fraction):
+    """The bbox holding about `fraction` of the incidents, and its incidents taken the API's
+    ?in_bbox= way (spatialindex.in_bbox: the spatial index on both backends)."""
+    from incidents import spatialindex
+    from incidents.models import Incident
+
+    bbox = bbox_for_fraction(fraction)
+    rows = spatialindex.in_bbox(Incident.objects.all(), "location", spatialindex.boxes(*bbox))
+    return bbox, rows
+
+
+def raw_bbox_where(postgres, bbox, alias="incidents_incident"):
+    """A raw SQL condition for the incidents of `bbox` through the same spatial index: GiST
+    on PostGIS, the SpatialIndex virtual table (the R*Tree) on SpatiaLite."""
+    x0, y0, x1, y1 = bbox
+    if postgres:
+        return f"{alias}.location @ ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
+    frame = f"BuildMbr({x0}, {y0}, {x1}, {y1}, 4326)"
+    return (
+        f"{alias}.id IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = "
+        f"'incidents_incident' AND f_geometry_column = 'location' AND search_frame = {frame}) "
+        f"AND MbrWithin({alias}.location, {frame})"
+    )

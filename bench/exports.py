@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from .common import bbox_for_fraction
+from .common import bbox_rows, raw_bbox_where
 
 
 def run(ctx):
@@ -18,32 +18,11 @@ def run(ctx):
     gpkg_export(ctx)
 
 
-def _bbox():
-    from incidents import spatialindex
-    from incidents.models import Incident
-
-    x0, y0, x1, y1 = bbox_for_fraction(0.10)
-    # The API's ?in_bbox= path: through the spatial index on both backends.
-    boxes = spatialindex.boxes(x0, y0, x1, y1)
-    return (x0, y0, x1, y1), spatialindex.in_bbox(Incident.objects.all(), "location", boxes)
-
-
 def _source(queryset):
     from incidents.exports.source import ExportSource
 
     return ExportSource(
         queryset=queryset, filter_query="", generated_by="bench", generated_at=datetime.now(UTC)
-    )
-
-
-def _where(ctx, x0, y0, x1, y1, alias="i"):
-    if ctx.postgres:
-        return f"{alias}.location @ ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
-    frame = f"BuildMbr({x0}, {y0}, {x1}, {y1}, 4326)"
-    return (
-        f"{alias}.id IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = "
-        f"'incidents_incident' AND f_geometry_column = 'location' AND search_frame = {frame}) "
-        f"AND MbrWithin({alias}.location, {frame})"
     )
 
 
@@ -74,14 +53,14 @@ def gpkg_export(ctx):
 
     from incidents.exports.gpkg import GeoPackageExporter
 
-    (x0, y0, x1, y1), in_box = _bbox()
+    bbox, in_box = bbox_rows(0.10)
     n_box = in_box.count()
     sql = (
         "SELECT i.reference, s.code AS site_code, i.status, i.severity, i.zone, i.zone_ring_m, "
-        f"i.distance_m, i.first_seen AS first_seen_utc, s.timezone AS time_zone, i.drone_count, "
+        "i.distance_m, i.first_seen AS first_seen_utc, s.timezone AS time_zone, i.drone_count, "
         "i.category, i.make_model, i.altitude_m, i.detection_methods, i.behaviours, "
         "i.narrative, i.location FROM incidents_incident i "
-        f"JOIN incidents_site s ON s.id = i.site_id WHERE {_where(ctx, x0, y0, x1, y1)}"
+        "JOIN incidents_site s ON s.id = i.site_id WHERE " + raw_bbox_where(ctx.postgres, bbox, "i")
     )
     with tempfile.TemporaryDirectory() as folder:
         ours_path = Path(folder) / "ours.gpkg"
@@ -132,11 +111,13 @@ def csv_export(ctx):
     formatted in Python) vs a raw dump of the same rows and columns, unformatted."""
     from incidents.exports.csvfile import CsvExporter
 
-    (x0, y0, x1, y1), in_box = _bbox()
+    bbox, in_box = bbox_rows(0.10)
     n_box = in_box.count()
     sql = (
         f"SELECT {RAW_COLUMNS} FROM incidents_incident i JOIN incidents_site s "
-        f"ON s.id = i.site_id WHERE {_where(ctx, x0, y0, x1, y1)} ORDER BY i.first_seen DESC, i.id"
+        "ON s.id = i.site_id WHERE "
+        + raw_bbox_where(ctx.postgres, bbox, "i")
+        + " ORDER BY i.first_seen DESC, i.id"
     )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ours.csv"

@@ -5,9 +5,7 @@ import json
 
 from django.db import connection, transaction
 
-from incidents import spatialindex
-
-from .common import bbox_for_fraction, fetch_one
+from .common import bbox_for_fraction, bbox_rows, fetch_one, raw_bbox_where
 
 SLIM = ("id", "reference", "first_seen", "severity", "zone")
 
@@ -25,15 +23,10 @@ def map_geojson(ctx):
     from incidents.models import Incident
 
     table = Incident._meta.db_table
-    x0, y0, x1, y1 = bbox_for_fraction(0.10)
-    # The API's ?in_bbox= path: the spatial index on both backends (on SpatiaLite through
-    # the SpatialIndex virtual table, which Django's own lookups never use).
-    in_box = spatialindex.in_bbox(
-        Incident.objects.all(), "location", spatialindex.boxes(x0, y0, x1, y1)
-    )
+    bbox, in_box = bbox_rows(0.10)
     n_box = in_box.count()
+    where = raw_bbox_where(ctx.postgres, bbox)
     if ctx.postgres:
-        where = f"location @ ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
         raw_map = (
             "SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg("
             "json_build_object('type', 'Feature', 'id', id, 'geometry', "
@@ -44,12 +37,6 @@ def map_geojson(ctx):
         )
         baseline = "json_agg(ST_AsGeoJSON)"
     else:
-        frame = f"BuildMbr({x0}, {y0}, {x1}, {y1}, 4326)"
-        where = (
-            f"ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "
-            f"AND f_geometry_column = 'location' AND search_frame = {frame}) "
-            f"AND MbrWithin(location, {frame})"
-        )
         raw_map = (
             "SELECT json_object('type', 'FeatureCollection', 'features', json_group_array("
             "json_object('type', 'Feature', 'id', id, 'geometry', "
@@ -92,12 +79,9 @@ def bbox_index(ctx):
     from incidents.models import Incident
 
     table = Incident._meta.db_table
-    x0, y0, x1, y1 = bbox_for_fraction(0.01)
+    bbox = bbox_for_fraction(0.01)
+    sql = f"SELECT id, reference FROM {table} WHERE {raw_bbox_where(ctx.postgres, bbox, table)}"
     if ctx.postgres:
-        sql = (
-            f"SELECT id, reference FROM {table} "
-            f"WHERE location @ ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
-        )
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql)
             plan = "\n".join(f"    {line}" for (line,) in cursor.fetchall())
@@ -116,12 +100,7 @@ def bbox_index(ctx):
 
         baseline = "enable_indexscan/bitmapscan = off"
     else:
-        frame = f"BuildMbr({x0}, {y0}, {x1}, {y1}, 4326)"
-        sql = (
-            f"SELECT id, reference FROM {table} WHERE ROWID IN (SELECT ROWID FROM SpatialIndex "
-            f"WHERE f_table_name = '{table}' AND f_geometry_column = 'location' "
-            f"AND search_frame = {frame}) AND MbrWithin(location, {frame})"
-        )
+        frame = "BuildMbr({}, {}, {}, {}, 4326)".format(*bbox)
         scan = f"SELECT id, reference FROM {table} WHERE MbrWithin(location, {frame})"
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
